@@ -1,0 +1,23 @@
+"""Built-in checks, grouped by concern. Registration is explicit: the list below is the whole set."""
+
+from __future__ import annotations
+
+import importlib
+
+BUILTIN_MODULES = (
+    "audit.checks.data_quality.missingness",
+    "audit.checks.data_quality.duplicates",
+    "audit.checks.privacy.anonymity",
+)
+
+_loaded = False
+
+
+def load_builtin_checks() -> None:
+    """Import the built-in check modules once; each registers its checks with a decorator."""
+    global _loaded
+    if _loaded:
+        return
+    for name in BUILTIN_MODULES:
+        importlib.import_module(name)
+    _loaded = True

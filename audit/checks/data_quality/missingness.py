@@ -1,0 +1,90 @@
+"""dq.missingness: null rate per column and per protected group (GDPR accuracy principle)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+from pydantic import Field
+
+from audit.core.check import Check, CheckMeta, CheckParams, register
+from audit.core.context import AuditContext, Subject
+from audit.core.finding import Outcome
+from audit.core.types import Category, Provenance, Severity, SubjectKind
+
+
+class MissingnessParams(CheckParams):
+    max_null_rate: float = Field(0.05, ge=0, le=1, description="Largest acceptable share of missing values in a column.")
+    max_group_gap: float = Field(0.05, ge=0, le=1, description="Largest acceptable gap in a column's null rate between protected groups.")
+    min_group_size: int = Field(30, ge=1)
+
+
+@register
+class Missingness(Check):
+    meta = CheckMeta(
+        id="dq.missingness",
+        title="Missing values per column and per protected group",
+        category=Category.DATA_QUALITY,
+        severity=Severity.MEDIUM,
+        subjects=(SubjectKind.DATASET,),
+        regulations=("GDPR Art. 5(1)(d)", "EU AI Act Art. 10(2)(h)", "EU AI Act Art. 10(3)"),
+        provenance=Provenance.TOOL,
+        formula="null rate = missing cells / rows, per column; group gap = max - min null rate across protected groups (groups of at least min_group_size)",
+        default_threshold="null rate <= 5%; group gap <= 5 pp",
+        help="Missing data concentrated in one group biases every model trained on it and breaches the accuracy principle.",
+    )
+    Params = MissingnessParams
+
+    def evaluate(self, subject: Subject, params: MissingnessParams, ctx: AuditContext) -> Iterable[Outcome]:
+        ds = subject.dataset
+        assert ds is not None
+        df = ds.frame
+        blank = df.apply(null_mask)
+        rates = blank.mean()
+        worst_col = str(rates.idxmax())
+        per_col = {str(c): round(float(v), 6) for c, v in rates.items() if v > 0}
+        yield self.judge(
+            subject.label,
+            float(rates.max()),
+            threshold=params.max_null_rate,
+            op="<=",
+            what=f"highest null rate ({worst_col})",
+            evidence={"null_rate_by_column": per_col, "rows": int(len(df))},
+        )
+        for attr in ds.roles.protected:
+            if attr not in df.columns:
+                continue
+            groups = df[attr].astype("string").fillna("unknown")
+            sizes = groups.value_counts()
+            eligible = sizes[sizes >= params.min_group_size].index
+            if len(eligible) < 2:
+                yield self.skip(f"{subject.label}/by:{attr}", f"fewer than two groups of {attr} with n >= {params.min_group_size}")
+                continue
+            by_group = blank[groups.isin(eligible)].groupby(groups[groups.isin(eligible)]).mean()
+            gaps = (by_group.max() - by_group.min()).drop(labels=[attr], errors="ignore")
+            col = str(gaps.idxmax())
+            table = by_group[col]
+            evidence: dict[str, Any] = {
+                "column": col,
+                "null_rate_by_group": {str(g): round(float(v), 6) for g, v in table.items()},
+                "group_sizes": {str(g): int(n) for g, n in sizes.items()},
+                "worst_group": str(table.idxmax()),
+                "best_group": str(table.idxmin()),
+                "excluded_small_groups": [str(g) for g in sizes.index if g not in eligible],
+            }
+            yield self.judge(
+                f"{subject.label}/column:{col}/by:{attr}",
+                float(gaps.max()),
+                threshold=params.max_group_gap,
+                op="<=",
+                what=f"null-rate gap across {attr} groups in {col}",
+                evidence=evidence,
+            )
+
+
+def null_mask(series: pd.Series) -> pd.Series:
+    """Missing cells, counting blank strings as missing (numbers stored as text often hide blanks)."""
+    if series.dtype == object or str(series.dtype).startswith("string"):
+        return series.isna() | (series.astype("string").str.strip() == "")
+    return series.isna()

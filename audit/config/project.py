@@ -1,0 +1,235 @@
+"""Build an audit context from audit.yaml: read datasets, then train, load or import each model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.config.loader import read_dataset, sha256_file
+from audit.config.models import AuditConfig, ModelConfig
+from audit.core.context import AuditContext, Dataset
+from audit.core.errors import AuditInputError, ErrorItem
+
+STACK_ALGORITHMS = {
+    "classifier": ("logistic_regression", "random_forest", "svc", "mlp"),
+    "regressor": ("linear_regression", "random_forest", "gradient_boosting"),
+    "segmentation": ("kmeans", "dbscan"),
+}
+
+
+def context_from_config(
+    cfg: AuditConfig, *, base: Path, config_file: str, trust_pickle: bool = False, progress: Callable[[str], None] | None = None
+) -> tuple[AuditContext, list[dict[str, Any]]]:
+    inputs: list[dict[str, Any]] = []
+    datasets: dict[str, Dataset] = {}
+    for name, dc in cfg.datasets.items():
+        if progress:
+            progress(f"reading dataset {name}")
+        ds = read_dataset(name, dc, base=base, config_file=config_file)
+        datasets[name] = ds
+        if dc.source.path and not dc.source.url:
+            inputs.append({"role": "dataset", "kind": "file", "name": name, "path": str((base / dc.source.path).resolve()), "sha256": ds.sha256})
+        else:
+            inputs.append({"role": "dataset", "kind": "query", "name": name, "path": ds.source, "sha256": ds.sha256})
+    ctx = AuditContext(datasets=datasets, models=[], config=cfg, seed=cfg.seed)
+    for i, mc in enumerate(cfg.models):
+        if progress:
+            progress(f"preparing model {mc.name}")
+        ds = datasets[mc.dataset]
+        loc = f"models[{i}]"
+        artifact = _build_model(mc, ds, cfg, base=base, config_file=config_file, loc=loc, trust_pickle=trust_pickle, ctx=ctx)
+        if mc.path:
+            p = (base / mc.path).resolve()
+            inputs.append({"role": "model" if mc.source != "predictions" else "predictions", "kind": "file", "name": mc.name, "path": str(p), "sha256": sha256_file(p)})
+        ctx.models.append(artifact)
+    _register_pii_options(ctx, cfg)
+    return ctx, inputs
+
+
+def _register_pii_options(ctx: AuditContext, cfg: AuditConfig) -> None:
+    if cfg.pii:
+        ctx.shared["pii_options"] = dict(cfg.pii)
+    if cfg.reason_codes:
+        ctx.shared["reason_code_mapping"] = dict(cfg.reason_codes)
+
+
+def _positive_label(values: pd.Series, positive_labels: list[str]) -> Any:
+    present = pd.unique(values.dropna())
+    for cand in positive_labels:
+        for v in present:
+            if str(v) == cand:
+                return v
+    numeric = [v for v in present if isinstance(v, (int, np.integer, bool, np.bool_))]
+    if set(map(int, numeric)) <= {0, 1} and numeric:
+        return 1
+    raise ValueError(f"cannot tell the positive class among {sorted(map(str, present))[:6]}")
+
+
+def _err(config_file: str, loc: str, message: str, hint: str = "") -> AuditInputError:
+    return AuditInputError(ErrorItem(file=config_file, path=loc, message=message, hint=hint))
+
+
+def _features(mc: ModelConfig, ds: Dataset, target: str | None) -> list[str]:
+    feats = mc.features or ds.roles.features
+    if not feats:
+        excluded = {ds.roles.id, target, *ds.roles.text, *ds.roles.timestamps}
+        feats = [c for c in map(str, ds.frame.columns) if c not in excluded]
+    return list(feats)
+
+
+def _check_columns(cols: list[str], ds: Dataset, config_file: str, loc: str) -> None:
+    missing = [c for c in cols if c not in ds.frame.columns]
+    if missing:
+        raise _err(config_file, f"{loc}.features", f"column(s) {missing} not in dataset {ds.name!r}", "available columns: " + ", ".join(map(str, ds.frame.columns[:40])))
+
+
+def _build_model(mc: ModelConfig, ds: Dataset, cfg: AuditConfig, *, base: Path, config_file: str, loc: str, trust_pickle: bool, ctx: AuditContext) -> Any:
+    target = mc.target or ds.roles.target
+    dc = cfg.datasets[mc.dataset]
+    if mc.source == "predictions":
+        artifact = _from_predictions(mc, ds, base=base, config_file=config_file, loc=loc, dc_pos=dc.positive_labels)
+        ctx.limitations.append(f"model {mc.name} was audited from a predictions file: explanations (SHAP, reason codes) are not available for it")
+        return artifact
+    feats = _features(mc, ds, target)
+    cols = [*feats, *([target] if target else [])]
+    _check_columns(cols, ds, config_file, loc)
+    frame = ds.frame
+    if mc.kind in ("classifier", "regressor"):
+        from audit.crm.classify import train_classifier, train_regressor
+        from audit.crm.preprocess import coerce_numeric_text
+
+        frame = frame.copy()
+        frame = frame[frame[target].notna()] if target else frame
+        # numbers stored as text with blank cells are coerced here; the preprocessor records imputation
+        for c in feats:
+            if frame[c].dtype == object:
+                coerced = coerce_numeric_text(frame[c])
+                if coerced.notna().sum() >= 0.9 * frame[c].astype("string").str.strip().replace("", pd.NA).notna().sum() and coerced.notna().any():
+                    frame[c] = coerced
+        if mc.kind == "classifier":
+            try:
+                pos = _positive_label(frame[target], dc.positive_labels)
+            except ValueError as exc:
+                raise _err(config_file, f"datasets.{mc.dataset}.positive_labels", str(exc), "list the positive class value under positive_labels") from None
+            if mc.source in ("skops", "pickle"):
+                est = _load_estimator(mc, base=base, config_file=config_file, loc=loc, trust_pickle=trust_pickle, ctx=ctx)
+                return _artifact_from_fitted(mc, est, frame, feats, target, pos, ds)
+            if mc.algorithm not in STACK_ALGORITHMS["classifier"]:
+                raise _err(config_file, f"{loc}.algorithm", f"unknown classifier algorithm {mc.algorithm!r}", "choose from " + ", ".join(STACK_ALGORITHMS["classifier"]))
+            return train_classifier(
+                frame, target, feats, mc.algorithm, name=mc.name, purpose=mc.purpose, dataset=mc.dataset, id_column=ds.roles.id,
+                sensitive_columns=[c for c in ds.roles.protected if c in frame.columns], positive_label=pos,
+                favourable_outcome="negative" if mc.adverse_outcome == "positive" else "positive", threshold=mc.threshold,
+                test_size=mc.test_size, random_state=cfg.seed, **mc.params,
+            )
+        if mc.algorithm not in STACK_ALGORITHMS["regressor"]:
+            raise _err(config_file, f"{loc}.algorithm", f"unknown regressor algorithm {mc.algorithm!r}", "choose from " + ", ".join(STACK_ALGORITHMS["regressor"]))
+        return train_regressor(frame, target, feats, mc.algorithm, name=mc.name, purpose=mc.purpose, dataset=mc.dataset, id_column=ds.roles.id, sensitive_columns=ds.roles.protected, test_size=mc.test_size, random_state=cfg.seed, **mc.params)
+    raise _err(config_file, f"{loc}.kind", f"models of kind {mc.kind!r} are audited from the built-in demo or a predictions file in this version", "use source: predictions, or kind classifier/regressor")
+
+
+def _load_estimator(mc: ModelConfig, *, base: Path, config_file: str, loc: str, trust_pickle: bool, ctx: AuditContext) -> Any:
+    path = (base / str(mc.path)).resolve()
+    if not path.exists():
+        raise _err(config_file, f"{loc}.path", f"model file not found: {path}")
+    if mc.source == "skops":
+        import skops.io as sio
+
+        try:
+            untrusted = sio.get_untrusted_types(file=path)
+        except Exception as exc:
+            raise _err(config_file, f"{loc}.path", f"not a readable skops file ({type(exc).__name__}: {exc})", "re-export the model with skops.io.dump") from None
+        unreviewed = [t for t in untrusted if t not in mc.trusted_types]
+        if unreviewed:
+            raise _err(
+                config_file,
+                f"{loc}.trusted_types",
+                f"the skops file {path.name} contains types that are not trusted by default: {unreviewed}",
+                "review them, then list them under trusted_types for this model to confirm",
+            )
+        try:
+            return sio.load(path, trusted=untrusted)
+        except Exception as exc:
+            raise _err(config_file, f"{loc}.path", f"cannot load skops file: {type(exc).__name__}: {exc}") from None
+    if not trust_pickle:
+        raise _err(config_file, f"{loc}.source", f"refusing to load {path.name} with pickle: unpickling runs arbitrary code", "export the model with skops, or pass --trust-pickle if you trust the file")
+    import joblib
+
+    try:
+        est = joblib.load(path)
+    except Exception as exc:
+        raise _err(config_file, f"{loc}.path", f"cannot unpickle model file: {type(exc).__name__}: {exc}") from None
+    ctx.limitations.append(f"model {mc.name} was loaded from a pickle file with --trust-pickle; its integrity rests on the sha256 in the manifest only")
+    return est
+
+
+def _artifact_from_fitted(mc: ModelConfig, est: Any, frame: pd.DataFrame, feats: list[str], target: str, pos: Any, ds: Dataset) -> Any:
+    from sklearn.model_selection import train_test_split
+
+    from audit.crm.artifacts import ClassifierArtifact
+    from audit.crm.classify import evaluate_classifier
+
+    _, test = train_test_split(frame, test_size=mc.test_size, random_state=0)
+    X_eval = test[feats].reset_index(drop=True)
+    try:
+        score = est.predict_proba(X_eval)[:, 1]
+    except Exception as exc:
+        raise AuditInputError(ErrorItem(file=str(mc.path), message=f"the loaded model cannot score the declared features: {type(exc).__name__}: {exc}", hint="features in audit.yaml must match the model's training columns")) from None
+    truth = test[target].to_numpy()
+    neg = next((v for v in pd.unique(frame[target]) if v != pos), 0)
+    pred = np.where(score >= mc.threshold, pos, neg)
+    return ClassifierArtifact(
+        name=mc.name, algorithm=type(est).__name__, purpose=mc.purpose, dataset=mc.dataset, features=feats, estimator=est,
+        ids=test[ds.roles.id].to_numpy() if ds.roles.id else test.index.to_numpy(),
+        sensitive=test[[c for c in ds.roles.protected if c in test.columns]].reset_index(drop=True),
+        metrics=evaluate_classifier(truth, score, mc.threshold, pos), training_rows=0,
+        notes=[f"loaded from {mc.source} file {Path(str(mc.path)).name}; evaluated on a {mc.test_size:.0%} sample of {ds.name}"],
+        X_eval=X_eval, y_true=truth, y_pred=pred, y_score=score, threshold=mc.threshold, positive_label=pos,
+        favourable_outcome="negative" if mc.adverse_outcome == "positive" else "positive",
+        X_train_sample=frame[feats].sample(min(200, len(frame)), random_state=0).reset_index(drop=True),
+    )
+
+
+def _from_predictions(mc: ModelConfig, ds: Dataset, *, base: Path, config_file: str, loc: str, dc_pos: list[str]) -> Any:
+    from audit.crm.artifacts import ClassifierArtifact
+    from audit.crm.classify import evaluate_classifier
+
+    path = (base / str(mc.path)).resolve()
+    if not path.exists():
+        raise _err(config_file, f"{loc}.path", f"predictions file not found: {path}")
+    try:
+        pred = pd.read_csv(path)
+    except Exception as exc:
+        raise _err(config_file, f"{loc}.path", f"cannot read predictions CSV: {exc}") from None
+    need = ["id", "y_true", "y_pred"]
+    missing = [c for c in need if c not in pred.columns]
+    if missing:
+        raise AuditInputError(ErrorItem(file=str(path), message=f"predictions file lacks column(s) {missing}", hint="columns: id, y_true, y_pred and optionally score"))
+    if pred.empty:
+        raise AuditInputError(ErrorItem(file=str(path), message="predictions file has no rows"))
+    if not ds.roles.id:
+        raise _err(config_file, f"datasets.{ds.name}.roles.id", "a predictions file is joined to its dataset by id: declare roles.id")
+    frame = ds.frame.set_index(ds.frame[ds.roles.id].astype(str))
+    ids = pred["id"].astype(str)
+    unknown = (~ids.isin(frame.index)).sum()
+    if unknown:
+        raise AuditInputError(ErrorItem(file=str(path), message=f"{unknown} prediction id(s) not found in dataset {ds.name!r}"))
+    rows = frame.loc[ids]
+    try:
+        pos = _positive_label(pred["y_true"], dc_pos)
+    except ValueError as exc:
+        raise AuditInputError(ErrorItem(file=str(path), path="y_true", message=str(exc))) from None
+    score = pred["score"].to_numpy(dtype=float) if "score" in pred.columns else (pred["y_pred"] == pos).to_numpy(dtype=float)
+    feats = mc.features
+    return ClassifierArtifact(
+        name=mc.name, algorithm=mc.algorithm or "external (predictions only)", purpose=mc.purpose, dataset=mc.dataset, features=list(feats),
+        estimator=None, ids=ids.to_numpy(), sensitive=rows[[c for c in ds.roles.protected if c in rows.columns]].reset_index(drop=True),
+        metrics=evaluate_classifier(pred["y_true"].to_numpy(), score, mc.threshold, pos),
+        notes=["audited from a predictions file: the model itself was not shared, so explanations (SHAP, reason codes) cannot be computed"],
+        X_eval=rows[[c for c in feats if c in rows.columns]].reset_index(drop=True), y_true=pred["y_true"].to_numpy(), y_pred=pred["y_pred"].to_numpy(),
+        y_score=score, threshold=mc.threshold, positive_label=pos, favourable_outcome="negative" if mc.adverse_outcome == "positive" else "positive",
+    )

@@ -34,6 +34,10 @@ def _subject_selected(rc: ResolvedCheck, subject: Subject) -> bool:
 def run_checks(ctx: AuditContext, policy: ResolvedPolicy, *, today: date | None = None, progress: Progress | None = None) -> tuple[list[Finding], list[dict[str, Any]], dict[str, float]]:
     """Return findings, the waiver table (with expiry state) and per-check timings."""
     today = today or datetime.now(timezone.utc).date()
+    ctx.shared["attestations"] = {
+        a.id: {"answered": bool(a.answer and a.attested_by), "attested_by": a.attested_by, "date": a.date.isoformat() if a.date else None}
+        for a, _src in policy.attestations.values()
+    }
     findings: list[Finding] = []
     timings: dict[str, float] = {}
     # checks are ordered so that producers of shared state (proxies) run before consumers
@@ -48,17 +52,24 @@ def run_checks(ctx: AuditContext, policy: ResolvedPolicy, *, today: date | None 
         ran_any = False
         for kind in meta.subjects:
             for subject in ctx.subjects(kind):
-                if not _subject_selected(rc, subject):
+                if not _subject_selected(rc, subject) or not _applies(check, rc, subject, ctx):
                     continue
                 ran_any = True
                 findings.extend(_run_one(check, rc, subject, ctx))
         if not ran_any:
             kinds = ", ".join(k.value for k in meta.subjects)
-            findings.append(_finding(rc, meta, "-", meta.subjects[0], Status.SKIPPED, f"no subject of kind {kinds} in this audit", None, None, {}))
+            findings.append(_finding(rc, meta, "-", meta.subjects[0], Status.SKIPPED, f"no applicable subject ({kinds}) in this audit", None, None, {}))
         timings[rc.id] = time.perf_counter() - t0
     findings, waiver_rows = _apply_waivers(findings, policy, today)
     findings.sort(key=lambda f: (_STATUS_ORDER[f.status], -f.severity.rank, f.check_id, f.subject))
     return findings, waiver_rows, timings
+
+
+def _applies(check: Any, rc: ResolvedCheck, subject: Subject, ctx: AuditContext) -> bool:
+    try:
+        return bool(check.applies(subject, rc.params, ctx))
+    except Exception:  # let evaluate() run and report the problem as an ERROR finding
+        return True
 
 
 def _finding(rc: ResolvedCheck, meta: Any, subject: str, kind: Any, status: Status, message: str, observed: Any, threshold: Any, evidence: Any, severity: Severity | None = None) -> Finding:

@@ -8,6 +8,8 @@ BUILTIN_MODULES = (
     "audit.checks.data_quality.missingness",
     "audit.checks.data_quality.duplicates",
     "audit.checks.privacy.anonymity",
+    "audit.checks.nlp.chatbot",
+    "audit.checks.governance.dpia",
 )
 
 _loaded = False

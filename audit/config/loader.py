@@ -130,5 +130,5 @@ def read_dataset(name: str, dc: DatasetConfig, *, base: Path, config_file: str) 
 
 
 def _missing_columns(frame: pd.DataFrame, roles: ColumnRoles, dc: DatasetConfig) -> list[str]:
-    named = [roles.id, roles.target, *roles.protected, *roles.quasi_identifiers, *roles.sensitive_values, *roles.text, *roles.timestamps, *roles.features, dc.language_column]
+    named = [roles.id, roles.target, *roles.protected, *roles.quasi_identifiers, *roles.sensitive_values, *roles.text, *roles.timestamps, *roles.features, *roles.optional, dc.language_column]
     return [c for c in dict.fromkeys(n for n in named if n) if c not in frame.columns]

@@ -40,6 +40,7 @@ class Roles(_Strict):
     target: str | None = None
     timestamps: list[str] = Field(default_factory=list)
     features: list[str] = Field(default_factory=list)
+    optional: list[str] = Field(default_factory=list, description="Columns legitimately empty for part of the population (e.g. a national ID only some customers have).")
 
 
 class DatasetConfig(_Strict):

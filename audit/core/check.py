@@ -57,6 +57,10 @@ class Check:
     meta: ClassVar[CheckMeta]
     Params: ClassVar[type[CheckParams]] = CheckParams
 
+    def applies(self, subject: Subject, params: Any, ctx: AuditContext) -> bool:
+        """Whether this subject is one the check measures (e.g. a transcript table); default: all."""
+        return True
+
     def evaluate(self, subject: Subject, params: Any, ctx: AuditContext) -> Iterable[Outcome]:
         raise NotImplementedError
 

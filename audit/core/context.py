@@ -21,6 +21,7 @@ class ColumnRoles:
     target: str | None = None
     timestamps: list[str] = field(default_factory=list)
     features: list[str] = field(default_factory=list)
+    optional: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -33,6 +34,15 @@ class Dataset:
     bands: dict[str, list[float]] = field(default_factory=dict)
     language_column: str | None = None
     preprocessing: dict[str, Any] = field(default_factory=dict)
+
+    def group_labels(self, attr: str) -> pd.Series:
+        """Group label per row: banded when the config gives bands, missing values as 'unknown'."""
+        s = self.frame[attr]
+        edges = self.bands.get(attr)
+        if edges and pd.api.types.is_numeric_dtype(s):
+            labels = [f"{edges[i]:g}-{edges[i + 1] - 1:g}" for i in range(len(edges) - 1)]
+            s = pd.cut(s, bins=edges, right=False, labels=labels)
+        return s.astype("string").fillna("unknown")
 
     def summary(self) -> dict[str, Any]:
         return {

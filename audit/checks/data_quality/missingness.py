@@ -41,7 +41,7 @@ class Missingness(Check):
         assert ds is not None
         df = ds.frame
         blank = df.apply(null_mask)
-        rates = blank.mean()
+        rates = blank.drop(columns=[c for c in ds.roles.optional if c in blank.columns]).mean()
         worst_col = str(rates.idxmax())
         per_col = {str(c): round(float(v), 6) for c, v in rates.items() if v > 0}
         yield self.judge(
@@ -50,19 +50,19 @@ class Missingness(Check):
             threshold=params.max_null_rate,
             op="<=",
             what=f"highest null rate ({worst_col})",
-            evidence={"null_rate_by_column": per_col, "rows": int(len(df))},
+            evidence={"null_rate_by_column": per_col, "rows": int(len(df)), "optional_columns_not_judged": list(ds.roles.optional)},
         )
         for attr in ds.roles.protected:
             if attr not in df.columns:
                 continue
-            groups = df[attr].astype("string").fillna("unknown")
+            groups = ds.group_labels(attr)
             sizes = groups.value_counts()
             eligible = sizes[sizes >= params.min_group_size].index
             if len(eligible) < 2:
                 yield self.skip(f"{subject.label}/by:{attr}", f"fewer than two groups of {attr} with n >= {params.min_group_size}")
                 continue
             by_group = blank[groups.isin(eligible)].groupby(groups[groups.isin(eligible)]).mean()
-            gaps = (by_group.max() - by_group.min()).drop(labels=[attr], errors="ignore")
+            gaps = (by_group.max() - by_group.min()).drop(labels=[attr, *ds.roles.optional], errors="ignore")
             col = str(gaps.idxmax())
             table = by_group[col]
             evidence: dict[str, Any] = {

@@ -1,0 +1,605 @@
+"""General recognizers added to Presidio's set: offline e-mail validation and postal addresses."""
+
+from __future__ import annotations
+
+import re
+
+import tldextract
+from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer.predefined_recognizers import EmailRecognizer
+
+from .cn_recognizers import _CheckedPatternRecognizer, luhn_valid
+
+__all__ = [
+    "OFFLINE_TLD_EXTRACT",
+    "CnAddressRecognizer",
+    "EnStreetAddressRecognizer",
+    "OfflineEmailRecognizer",
+    "PaymentCardRecognizer",
+    "PhoneNumberRecognizer",
+    "card_brand",
+]
+
+#: Public-suffix lookups from the snapshot bundled with tldextract: no cache
+#: directory, no download. Presidio's own EmailRecognizer calls
+#: ``tldextract.extract``, whose default instance fetches the list over the
+#: network on first use.
+OFFLINE_TLD_EXTRACT = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
+
+
+_CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+class OfflineEmailRecognizer(EmailRecognizer):
+    """Presidio's EMAIL_ADDRESS recognizer with an offline public-suffix check.
+
+    Context words are dropped: a validated match already scores 1.0 and an
+    invalid one is discarded, so they could not change any result, and
+    without them the scanner can skip tokenising texts that only hold e-mails.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.context = []
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        # ``\w`` in the local part also matches CJK characters, so in
+        # "邮箱zhangwei@example.cn" the match would start at 邮; trim them.
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for r in results:
+            while r.start < r.end and _CJK_CHAR.match(text[r.start]):
+                r.start += 1
+        return [r for r in results if r.end > r.start and "@" in text[r.start : r.end]]
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return OFFLINE_TLD_EXTRACT(pattern_text).fqdn != ""
+
+
+# USPS street suffixes (full words and common abbreviations).
+_STREET_SUFFIXES = [
+    "Alley",
+    "Aly",
+    "Avenue",
+    "Ave",
+    "Bend",
+    "Boulevard",
+    "Blvd",
+    "Branch",
+    "Bridge",
+    "Brook",
+    "Brooks",
+    "Burg",
+    "Bypass",
+    "Camp",
+    "Canyon",
+    "Cape",
+    "Causeway",
+    "Center",
+    "Centers",
+    "Circle",
+    "Circles",
+    "Cir",
+    "Cliff",
+    "Cliffs",
+    "Club",
+    "Common",
+    "Corner",
+    "Corners",
+    "Course",
+    "Court",
+    "Courts",
+    "Ct",
+    "Cove",
+    "Coves",
+    "Creek",
+    "Crescent",
+    "Crest",
+    "Crossing",
+    "Crossroad",
+    "Curve",
+    "Dale",
+    "Dam",
+    "Divide",
+    "Drive",
+    "Drives",
+    "Dr",
+    "Estate",
+    "Estates",
+    "Expressway",
+    "Extension",
+    "Extensions",
+    "Falls",
+    "Ferry",
+    "Field",
+    "Fields",
+    "Flat",
+    "Flats",
+    "Ford",
+    "Fords",
+    "Forest",
+    "Forge",
+    "Forges",
+    "Fork",
+    "Forks",
+    "Fort",
+    "Freeway",
+    "Garden",
+    "Gardens",
+    "Gateway",
+    "Glen",
+    "Glens",
+    "Green",
+    "Greens",
+    "Grove",
+    "Groves",
+    "Harbor",
+    "Harbors",
+    "Haven",
+    "Heights",
+    "Highway",
+    "Hwy",
+    "Hill",
+    "Hills",
+    "Hollow",
+    "Inlet",
+    "Island",
+    "Islands",
+    "Isle",
+    "Junction",
+    "Junctions",
+    "Key",
+    "Keys",
+    "Knoll",
+    "Knolls",
+    "Lake",
+    "Lakes",
+    "Land",
+    "Landing",
+    "Lane",
+    "Ln",
+    "Light",
+    "Lights",
+    "Loaf",
+    "Lock",
+    "Locks",
+    "Lodge",
+    "Loop",
+    "Mall",
+    "Manor",
+    "Manors",
+    "Meadow",
+    "Meadows",
+    "Mews",
+    "Mill",
+    "Mills",
+    "Mission",
+    "Motorway",
+    "Mount",
+    "Mountain",
+    "Mountains",
+    "Neck",
+    "Orchard",
+    "Oval",
+    "Overpass",
+    "Park",
+    "Parks",
+    "Parkway",
+    "Parkways",
+    "Pkwy",
+    "Pass",
+    "Passage",
+    "Path",
+    "Pike",
+    "Pine",
+    "Pines",
+    "Place",
+    "Pl",
+    "Plain",
+    "Plains",
+    "Plaza",
+    "Point",
+    "Points",
+    "Port",
+    "Ports",
+    "Prairie",
+    "Radial",
+    "Ramp",
+    "Ranch",
+    "Rapid",
+    "Rapids",
+    "Rest",
+    "Ridge",
+    "Ridges",
+    "River",
+    "Road",
+    "Roads",
+    "Rd",
+    "Route",
+    "Row",
+    "Rue",
+    "Run",
+    "Shoal",
+    "Shoals",
+    "Shore",
+    "Shores",
+    "Skyway",
+    "Spring",
+    "Springs",
+    "Spur",
+    "Spurs",
+    "Square",
+    "Squares",
+    "Sq",
+    "Station",
+    "Stravenue",
+    "Stream",
+    "Street",
+    "Streets",
+    "St",
+    "Summit",
+    "Terrace",
+    "Ter",
+    "Throughway",
+    "Trace",
+    "Track",
+    "Trafficway",
+    "Trail",
+    "Trailer",
+    "Tunnel",
+    "Turnpike",
+    "Underpass",
+    "Union",
+    "Unions",
+    "Valley",
+    "Valleys",
+    "Via",
+    "Viaduct",
+    "View",
+    "Views",
+    "Village",
+    "Villages",
+    "Ville",
+    "Vista",
+    "Walk",
+    "Walks",
+    "Wall",
+    "Way",
+    "Ways",
+    "Well",
+    "Wells",
+]
+
+_SUFFIX_RX = "|".join(sorted(set(_STREET_SUFFIXES), key=len, reverse=True))
+_STREET = (
+    r"\b\d{1,6}[A-Za-z]?\s+(?:[NSEW]\.?\s+)?(?:[A-Z][A-Za-z'\-]+\s+){0,3}"
+    rf"(?:{_SUFFIX_RX})\.?(?:\s+(?:[NSEW]|NE|NW|SE|SW))?\b"
+)
+_UNIT = r"(?:,?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Room|#)\s*[A-Za-z0-9\-]{1,6})"
+_TAIL = (
+    r",?\s+(?:[A-Z][A-Za-z'\-]+\s+){0,3}[A-Z][A-Za-z'\-]+,?\s+"
+    r"(?:[A-Z]{2}\s+\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2})\b"
+)
+
+
+class EnStreetAddressRecognizer(PatternRecognizer):
+    """ADDRESS: street addresses in US/UK style (number, street name, suffix).
+
+    A street line alone scores 0.6; with a unit or a "City, ST 12345" /
+    UK postcode tail it scores 0.9. Context words (address, live, ship...)
+    raise the score through Presidio's context enhancer. Matching is case
+    sensitive: street names must be capitalised.
+    """
+
+    PATTERNS = (
+        Pattern("street_full", _STREET + _UNIT + "?" + _TAIL, 0.9),
+        Pattern("street_unit", _STREET + _UNIT, 0.8),
+        Pattern("street", _STREET, 0.6),
+    )
+    #: Cheap necessary condition used by the scanner's pre-filter.
+    GATE_QUICK = r"\d[A-Za-z]?\s+(?:[NSEW]\.?\s+)?[A-Z]"
+    CONTEXT = ("address", "live", "lives", "living", "ship", "deliver", "delivery", "mail", "street", "move", "moved")
+
+    def __init__(self, supported_language: str = "en", name: str | None = None):
+        super().__init__(
+            supported_entity="ADDRESS",
+            name=name or f"EnStreetAddressRecognizer_{supported_language}",
+            supported_language=supported_language,
+            patterns=[Pattern(p.name, p.regex, p.score) for p in self.PATTERNS],
+            context=list(self.CONTEXT),
+            global_regex_flags=re.DOTALL | re.MULTILINE,
+        )
+
+
+_PROVINCES = [
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+]
+_PROV_SUFFIX = r"(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)?"
+_ROAD = r"(?:大道|胡同|小区|路|街|道|巷|弄|村|里)"
+_NUM = r"(?:[0-9０-９]{1,5}|[一二三四五六七八九十百]{1,4})"
+_UNIT_ZH = r"(?:[-－]?[\u4e00-\u9fffA-Za-z]{0,8}?[0-9０-９A-Za-z]{1,5}(?:号楼|单元|号|弄|栋|幢|座|楼|层|室))"
+_SPECIFIC_END = rf"(?:{_NUM}(?:号院|号|弄|巷)|[0-9A-Za-z]{{1,5}}(?:号楼|座|栋|幢|单元|室))(?:{_UNIT_ZH}){{0,4}}"
+_PROVINCE_START = rf"(?:{'|'.join(_PROVINCES)}){_PROV_SUFFIX}"
+
+
+class CnAddressRecognizer(_CheckedPatternRecognizer):
+    """ADDRESS in Chinese: province-led addresses or addresses after a label (地址：...).
+
+    Scores 0.85 when the address ends in a house number, building or room,
+    0.6 otherwise; addresses that start without a province need a label
+    such as 地址, 住址 or 收货地址 in front of them.
+    """
+
+    ENTITY = "ADDRESS"
+    PATTERNS = (
+        ("cn_address_numbered", rf"{_PROVINCE_START}[\u4e00-\u9fff]{{1,24}}?{_SPECIFIC_END}"),
+        ("cn_address_road", rf"{_PROVINCE_START}[\u4e00-\u9fff]{{1,20}}?{_ROAD}"),
+    )
+    BOUNDARY_RIGHT = False
+    CONTEXT = ("地址", "住址", "住在", "家住", "寄到", "送到", "寄往", "address")
+    _LABELLED = re.compile(
+        r"(?:收货地址|家庭住址|通讯地址|寄送地址|联系地址|地址|住址|家住|住在|寄到|送到|寄往)[:：\s]{0,2}"
+        rf"([\u4e00-\u9fff]{{2,25}}?(?:{_SPECIFIC_END}|{_ROAD}(?:{_SPECIFIC_END})?))"
+    )
+
+    #: Extra regexes the scanner's pre-filter must consider for this recognizer.
+    GATE_EXTRA = (_LABELLED.pattern,)
+
+    def check(self, value: str) -> bool:
+        return True
+
+    def score_candidate(self, value: str, has_context: bool) -> float | None:
+        specific = bool(re.search(r"(?:号|室|栋|幢|座|单元|层)$", value))
+        return 0.85 if specific or has_context else 0.6
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        taken = [(r.start, r.end) for r in results]
+        extra = []
+        for m in self._LABELLED.finditer(text):
+            s, e = m.span(1)
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            value = m.group(1)
+            score = self.score_candidate(value, True)
+            res = self._result(s, e, score, "cn_address_label")
+            extra.append(res)
+        return results + extra
+
+    def _result(self, start, end, score, pattern_name):
+        from presidio_analyzer import AnalysisExplanation, RecognizerResult
+
+        return RecognizerResult(
+            entity_type=self.ENTITY,
+            start=start,
+            end=end,
+            score=score,
+            analysis_explanation=AnalysisExplanation(
+                recognizer=self.name,
+                original_score=score,
+                pattern_name=pattern_name,
+                textual_explanation="Chinese address after a label",
+            ),
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+            },
+        )
+
+
+def card_brand(number: str) -> str | None:
+    """Card scheme from the issuer prefix and length, or None (UnionPay 62 excluded)."""
+    n = re.sub(r"[ -]", "", number)
+    if not n.isdigit():
+        return None
+    length = len(n)
+    p2, p3, p4 = int(n[:2]), int(n[:3]), int(n[:4])
+    if n[0] == "4" and length in (13, 16, 19):
+        return "visa"
+    if (51 <= p2 <= 55 or 2221 <= p4 <= 2720) and length == 16:
+        return "mastercard"
+    if p2 in (34, 37) and length == 15:
+        return "amex"
+    if (p4 == 6011 or 644 <= p3 <= 649 or p2 == 65) and 16 <= length <= 19:
+        return "discover"
+    if 3528 <= p4 <= 3589 and 16 <= length <= 19:
+        return "jcb"
+    if (300 <= p3 <= 305 or p2 in (36, 38, 39)) and 14 <= length <= 19:
+        return "diners"
+    return None
+
+
+class PaymentCardRecognizer(_CheckedPatternRecognizer):
+    """CREDIT_CARD numbers that Presidio's own pattern misses.
+
+    Presidio's CREDIT_CARD regex covers 13-17 digits and no 2-series
+    Mastercard. This one accepts 13-19 digits whose issuer prefix and length
+    fit a card scheme and whose Luhn digit is valid (score 1.0). UnionPay
+    (prefix 62) is reported as CN_BANK_CARD instead.
+    """
+
+    ENTITY = "CREDIT_CARD"
+    PATTERNS = (("card_number", r"\d(?:[ -]?\d){12,18}"),)
+    CONTEXT = ()
+
+    def check(self, value: str) -> bool:
+        return card_brand(value) is not None and luhn_valid(value)
+
+
+_DATE_LIKE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})$")
+_IP_LIKE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_PHONE_SEP = re.compile(r"[ \t]+")
+
+
+class PhoneNumberRecognizer(_CheckedPatternRecognizer):
+    """PHONE_NUMBER: phone-shaped digit groups confirmed by python-phonenumbers.
+
+    Replaces Presidio's PhoneRecognizer, which runs the phonenumbers matcher
+    for eight regions on every text and also accepts four-digit German
+    numbers. Here a regex finds phone-shaped candidates (7-15 digits, an
+    optional ``+``/``00`` prefix, brackets, dots, dashes, slashes or spaces);
+    dates and dotted IPv4 addresses are skipped; a candidate is reported when
+    ``phonenumbers`` parses it as a valid number, international (``+``) or
+    national in one of ``regions``. Unformatted runs of more than 11 digits are
+    not phone numbers. Score 0.6 when written like a phone number (prefix,
+    brackets or two separators), 0.45 otherwise, 0.9 with a context word.
+    When a run of digit groups is not one valid number, its sub-runs are
+    tried, longest first.
+    """
+
+    ENTITY = "PHONE_NUMBER"
+    PATTERNS = (("phone_shape", r"(?:\+|00)?\(?\d[\d \t().\-/]{5,24}\d"),)
+    CONTEXT = ("phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "number", "电话", "手机", "致电", "联系")
+    REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IE", "CA", "AU", "IN", "BR", "CN")
+
+    def __init__(self, supported_language: str = "en", regions=None, context=None, name=None):
+        self.regions = tuple(regions or self.REGIONS)
+        super().__init__(supported_language=supported_language, context=context, name=name)
+
+    @staticmethod
+    def _formatted(value: str) -> bool:
+        """Written like a phone number: ``+``/``00`` prefix, brackets, or two or more separators."""
+        return value.startswith(("+", "00", "(")) or len(re.findall(r"[ \t.\-/()]+", value)) >= 2
+
+    @staticmethod
+    def _digits(value: str) -> int:
+        return sum(ch.isdigit() for ch in value)
+
+    def _valid(self, raw: str) -> bool:
+        import phonenumbers
+
+        raw = raw.strip(" \t-./")
+        n = self._digits(raw)
+        if not 7 <= n <= 15 or _DATE_LIKE.match(raw) or _IP_LIKE.match(raw):
+            return False
+        if raw.isdigit() and n > 11:  # long unformatted runs are order or account numbers
+            return False
+        if raw.count("(") != raw.count(")"):
+            raw = raw.replace("(", "").replace(")", "")
+        try:
+            if raw.startswith(("+", "00")):
+                num = phonenumbers.parse("+" + raw[2:] if raw.startswith("00") else raw, None)
+                return phonenumbers.is_valid_number(num)
+            for region in self.regions:
+                try:
+                    num = phonenumbers.parse(raw, region)
+                except phonenumbers.NumberParseException:
+                    continue
+                if phonenumbers.is_valid_number(num):
+                    return True
+        except phonenumbers.NumberParseException:
+            return False
+        return False
+
+    def check(self, value: str) -> bool:  # value has spaces and dashes removed
+        return self._valid(value)
+
+    def _plausible(self, raw: str) -> bool:
+        """The checks of :meth:`_valid` that come before python-phonenumbers."""
+        raw = raw.strip(" \t-./")
+        n = self._digits(raw)
+        if not 7 <= n <= 15 or _DATE_LIKE.match(raw) or _IP_LIKE.match(raw):
+            return False
+        return not (raw.isdigit() and n > 11)
+
+    def _best_score(self, text: str, start: int, end: int) -> float:
+        if self.has_context(text, start, end):
+            return 0.9
+        return 0.6 if self._formatted(text[start:end]) else 0.45
+
+    def gate(self, text: str, min_score: float = 0.0) -> bool:
+        """Necessary condition for :meth:`analyze` to return a result scoring at
+        least ``min_score`` (used by the scanner's pre-filter)."""
+        for compiled in self._compiled:
+            for m in compiled.finditer(text):
+                base = m.start()
+                toks = [(base + t.start(), base + t.end()) for t in re.finditer(r"[^ \t]+", m.group())]
+                for i in range(len(toks)):
+                    for j in range(i, len(toks)):
+                        s, e = toks[i][0], toks[j][1]
+                        if self._plausible(text[s:e]) and self._best_score(text, s, e) >= min_score:
+                            return True
+        return False
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        from presidio_analyzer import AnalysisExplanation, RecognizerResult
+
+        results = []
+        for compiled in self._compiled:
+            for m in compiled.finditer(text):
+                for s, e in self._sub_runs(text, m.start(), m.end()):
+                    score = self._best_score(text, s, e)
+                    results.append(
+                        RecognizerResult(
+                            entity_type=self.ENTITY,
+                            start=s,
+                            end=e,
+                            score=score,
+                            analysis_explanation=AnalysisExplanation(
+                                recognizer=self.name,
+                                original_score=score,
+                                pattern_name="phone_shape",
+                                textual_explanation="valid number according to python-phonenumbers",
+                            ),
+                            recognition_metadata={
+                                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                                RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+                            },
+                        )
+                    )
+        return results
+
+    def _sub_runs(self, text: str, start: int, end: int):
+        """Valid numbers inside text[start:end]: the whole run, else token sub-runs, longest first."""
+        raw = text[start:end]
+        if self._valid(raw):
+            return [(start, end)]
+        toks = [(start + m.start(), start + m.end()) for m in re.finditer(r"[^ \t]+", raw)]
+        if len(toks) < 2:
+            return []
+        found = []
+        spans = sorted(
+            ((i, j) for i in range(len(toks)) for j in range(i, len(toks)) if (i, j) != (0, len(toks) - 1)),
+            key=lambda ij: (-(ij[1] - ij[0]), ij[0]),
+        )
+        for i, j in spans:
+            s, e = toks[i][0], toks[j][1]
+            if any(s < fe and fs < e for fs, fe in found):
+                continue
+            if self._valid(text[s:e]):
+                found.append((s, e))
+        return sorted(found)

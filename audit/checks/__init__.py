@@ -10,6 +10,11 @@ BUILTIN_MODULES = (
     "audit.checks.privacy.anonymity",
     "audit.checks.nlp.chatbot",
     "audit.checks.governance.dpia",
+    "audit.checks.fairness.proxy",
+    "audit.checks.fairness.classifier",
+    "audit.checks.fairness.segmentation",
+    "audit.checks.fairness.recommender",
+    "audit.checks.fairness.text",
 )
 
 _loaded = False

@@ -10,6 +10,7 @@ BUILTIN_MODULES = (
     "audit.checks.privacy.anonymity",
     "audit.checks.nlp.chatbot",
     "audit.checks.governance.dpia",
+    "audit.checks.governance.representativeness",
     "audit.checks.fairness.proxy",
     "audit.checks.fairness.classifier",
     "audit.checks.fairness.segmentation",

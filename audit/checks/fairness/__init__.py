@@ -1,0 +1,1 @@
+"""Fairness checks: classifiers, segmentations, recommenders, text models and proxies."""

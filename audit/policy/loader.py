@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -226,6 +226,12 @@ def load_policies(names: list[str], *, relative_to: Path | None = None) -> Resol
         waivers.extend((w, str(path)) for w in pack.waivers)
         for a in pack.attestations:
             attestations[a.id] = (a, str(path))
+    if min_group is not None:
+        # the pack-wide minimum group size applies wherever a check's own value was left at its default
+        for cid, rc in list(checks.items()):
+            fields = type(rc.params).model_fields
+            if "min_group_size" in fields and getattr(rc.params, "min_group_size") == fields["min_group_size"].default:
+                checks[cid] = replace(rc, params=type(rc.params).model_validate({**rc.params.model_dump(), "min_group_size": min_group}))
     return ResolvedPolicy(
         packs=packs_meta,
         checks=checks,

@@ -16,6 +16,12 @@ BUILTIN_MODULES = (
     "audit.checks.fairness.segmentation",
     "audit.checks.fairness.recommender",
     "audit.checks.fairness.text",
+    "audit.checks.explain.checks",
+    "audit.checks.privacy.pii",
+    "audit.checks.privacy.special",
+    "audit.checks.privacy.pseudonymisation",
+    "audit.checks.data_quality.validity",
+    "audit.checks.data_quality.retention",
 )
 
 _loaded = False

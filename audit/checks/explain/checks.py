@@ -1,0 +1,269 @@
+"""Explanation checks on SHAP: reason codes, coverage, protected attribution, stability."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from audit.core.check import Check, CheckMeta, CheckParams, register
+from audit.core.context import AuditContext, Subject
+from audit.core.finding import Outcome
+from audit.core.types import Category, Provenance, Severity, SubjectKind
+
+_REGS = ("Reg B 12 CFR 1002.9(b)(2)", "GDPR Art. 15(1)(h)", "GDPR Art. 22(3)", "EU AI Act Art. 86", "PIPL Art. 24(3)")
+_STAGE = {"stage": 60}
+
+
+def mask_id(value: Any) -> str:
+    """Customer numbers are pseudonymous but still identify a person: keep the shape, hide the middle."""
+    s = str(value)
+    if len(s) <= 3:
+        return "*" * len(s)
+    return s[:2] + "*" * (len(s) - 3) + s[-1]
+
+
+def excluded_features(ctx: AuditContext, artifact: Any) -> tuple[set[str], set[str], set[str]]:
+    """(protected attributes, flagged proxies, direct identifiers) that must never be a stated reason."""
+    protected = set(map(str, getattr(artifact, "sensitive", None).columns)) if getattr(artifact, "sensitive", None) is not None else set()
+    ds = ctx.datasets.get(getattr(artifact, "dataset", ""))
+    if ds is not None:
+        protected |= set(ds.roles.protected)
+    proxies = set(ctx.shared.get("flagged_proxies", {}).get(artifact.name, set()))
+    identifiers: set[str] = set()
+    for cols in ctx.shared.get("direct_identifier_columns", {}).values():
+        identifiers |= set(cols)
+    return protected, proxies, identifiers
+
+
+def adverse_mask(artifact: Any) -> np.ndarray:
+    return ~np.asarray(artifact.favourable_mask(), dtype=bool)
+
+
+def explanation_for(ctx: AuditContext, artifact: Any, *, sample_rows: int, seed: int) -> Any:
+    """One SHAP explanation per model per audit: every adverse decision plus a global sample."""
+
+    def build() -> Any:
+        from audit.explain import explain_classifier
+
+        exp = explain_classifier(artifact, rows=adverse_mask(artifact), max_rows=sample_rows, seed=seed)
+        extras = ctx.shared.setdefault("report_extras", {}).setdefault("explanations", {})
+        extras[artifact.name] = {
+            "global": {k: float(v) for k, v in exp.global_importance().items()},
+            "sample": exp.sample_for_chart(n=200, seed=seed),
+            "explainer": exp.explainer,
+            "output_space": exp.output_space,
+            "notes": list(exp.notes),
+        }
+        return exp
+
+    return ctx.cached(f"explanation:{artifact.name}", build)
+
+
+def _explainable(subject: Subject) -> bool:
+    art = subject.obj
+    return getattr(art, "estimator", None) is not None and hasattr(art, "favourable_mask")
+
+
+class _ExplainParams(CheckParams):
+    sample_rows: int = Field(500, ge=50, description="Evaluation rows explained for the global picture (adverse decisions are always all explained).")
+
+
+def _skip_reason(subject: Subject) -> str:
+    return "the model was not shared (predictions only), so no explanation can be computed"
+
+
+class ReasonCodesParams(_ExplainParams):
+    max_reasons: int = Field(4, ge=1, le=10, description="Reasons per adverse decision (Reg B commentary: no more than four).")
+    max_excluded_share: float = Field(0.0, ge=0, le=1, description="Largest acceptable share of adverse decisions driven by a protected attribute, proxy or identifier among the top reasons.")
+    mapping: dict[str, str] = Field(default_factory=dict, description="Feature -> plain-language reason (may use {value}).")
+
+
+@register
+class ReasonCodes(Check):
+    meta = CheckMeta(
+        id="explain.reason_codes",
+        title="Reasons for adverse decisions exclude protected attributes and proxies",
+        category=Category.EXPLAINABILITY,
+        severity=Severity.HIGH,
+        subjects=(SubjectKind.CLASSIFIER,),
+        regulations=_REGS,
+        provenance=Provenance.GUIDANCE,
+        formula="for each adverse decision, the features with the largest SHAP push towards the adverse outcome (at most four, in plain language); observed = share of adverse decisions whose top drivers include a protected attribute, a flagged proxy or a direct identifier",
+        default_threshold="<= 4 reasons (guidance: Reg B commentary); 0% of decisions driven by protected, proxy or identifier features",
+        help="An adverse-action notice must state the principal, specific reasons; a reason that is a protected attribute or its proxy reveals unlawful discrimination.",
+        extra=_STAGE,
+    )
+    Params = ReasonCodesParams
+
+    def evaluate(self, subject: Subject, params: ReasonCodesParams, ctx: AuditContext) -> Iterable[Outcome]:
+        art = subject.obj
+        if not _explainable(subject):
+            yield self.skip(subject.label, _skip_reason(subject))
+            return
+        from audit.explain import adverse_direction, reason_codes
+
+        protected, proxies, identifiers = excluded_features(ctx, art)
+        exp = explanation_for(ctx, art, sample_rows=params.sample_rows, seed=ctx.seed)
+        mapping = {**ctx.shared.get("reason_code_mapping", {}), **params.mapping}
+        codes = reason_codes(exp, adverse_mask=adverse_mask(art), direction=adverse_direction(art), excluded_features=protected | proxies | identifiers, mapping=mapping, max_reasons=params.max_reasons)
+        ctx.shared.setdefault("reason_codes", {})[art.name] = codes
+        if not codes:
+            yield self.skip(subject.label, "the model made no adverse decision on the evaluation rows")
+            return
+        driven = [c for c in codes if c.excluded_in_top]
+        counts: dict[str, int] = {}
+        for c in driven:
+            for f in c.excluded_in_top:
+                counts[f] = counts.get(f, 0) + 1
+        examples = [
+            {"customer": mask_id(c.id), "decision": "adverse", "reasons": [r.text for r in c.reasons]}
+            for c in codes[:5]
+            if c.explained
+        ]
+        ctx.shared.setdefault("report_extras", {}).setdefault("reason_code_examples", {})[art.name] = examples
+        top_reasons: dict[str, int] = {}
+        for c in codes:
+            for r in c.reasons[:1]:
+                top_reasons[r.feature] = top_reasons.get(r.feature, 0) + 1
+        yield self.judge(
+            subject.label,
+            len(driven) / len(codes),
+            threshold=params.max_excluded_share,
+            op="<=",
+            what="share of adverse decisions whose top drivers include a protected attribute, proxy or identifier",
+            evidence={
+                "adverse_decisions": len(codes),
+                "withheld_drivers": counts,
+                "excluded_features": {"protected": sorted(protected), "proxies": sorted(proxies), "identifiers": sorted(identifiers)},
+                "most_common_first_reason": dict(sorted(top_reasons.items(), key=lambda kv: -kv[1])[:6]),
+                "max_reasons": params.max_reasons,
+                "examples": examples,
+            },
+        )
+
+
+class CoverageParams(_ExplainParams):
+    min_coverage: float = Field(1.0, ge=0, le=1)
+
+
+@register
+class Coverage(Check):
+    meta = CheckMeta(
+        id="explain.coverage",
+        title="Every adverse automated decision has a stored explanation",
+        category=Category.EXPLAINABILITY,
+        severity=Severity.HIGH,
+        subjects=(SubjectKind.CLASSIFIER,),
+        regulations=_REGS,
+        provenance=Provenance.TOOL,
+        formula="share of adverse decisions with at least one stated reason",
+        default_threshold="100%",
+        help="A decision without a stored explanation cannot be answered in an access request or a contest.",
+        extra={"stage": 61},
+    )
+    Params = CoverageParams
+
+    def evaluate(self, subject: Subject, params: CoverageParams, ctx: AuditContext) -> Iterable[Outcome]:
+        art = subject.obj
+        if not _explainable(subject):
+            yield self.judge(subject.label, 0.0, threshold=params.min_coverage, op=">=", what="share of adverse decisions with a stored explanation", note=_skip_reason(subject))
+            return
+        from audit.explain import adverse_direction, coverage, reason_codes
+
+        codes = ctx.shared.get("reason_codes", {}).get(art.name)
+        if codes is None:
+            protected, proxies, identifiers = excluded_features(ctx, art)
+            exp = explanation_for(ctx, art, sample_rows=params.sample_rows, seed=ctx.seed)
+            codes = reason_codes(exp, adverse_mask=adverse_mask(art), direction=adverse_direction(art), excluded_features=protected | proxies | identifiers)
+        if not codes:
+            yield self.skip(subject.label, "the model made no adverse decision on the evaluation rows")
+            return
+        yield self.judge(subject.label, float(coverage(codes)), threshold=params.min_coverage, op=">=", what="share of adverse decisions with a stored explanation", evidence={"adverse_decisions": len(codes), "without_reason": int(sum(1 for c in codes if not c.reasons))})
+
+
+class AttributionParams(_ExplainParams):
+    max_share: float = Field(0.05, ge=0, le=1)
+
+
+@register
+class ProtectedAttribution(Check):
+    meta = CheckMeta(
+        id="explain.protected_attribution",
+        title="Share of the model's attribution on protected attributes and proxies",
+        category=Category.EXPLAINABILITY,
+        severity=Severity.HIGH,
+        subjects=(SubjectKind.CLASSIFIER,),
+        regulations=("GDPR Art. 9", "GDPR Art. 22(4)", "ECOA 15 U.S.C. 1691", "EU AI Act Art. 10(2)(f)"),
+        provenance=Provenance.TOOL,
+        formula="sum of mean |SHAP| over protected attributes and flagged proxy features / sum of mean |SHAP| over all features",
+        default_threshold="<= 5%",
+        help="A model that leans on protected data, directly or through proxies, decides on grounds the law forbids.",
+        extra=_STAGE,
+    )
+    Params = AttributionParams
+
+    def evaluate(self, subject: Subject, params: AttributionParams, ctx: AuditContext) -> Iterable[Outcome]:
+        art = subject.obj
+        if not _explainable(subject):
+            yield self.skip(subject.label, _skip_reason(subject))
+            return
+        from audit.explain import protected_attribution
+
+        protected, proxies, _ = excluded_features(ctx, art)
+        exp = explanation_for(ctx, art, sample_rows=params.sample_rows, seed=ctx.seed)
+        shares = protected_attribution(exp, sorted(protected), sorted(proxies))
+        total = shares["combined_share"]
+        yield self.judge(
+            subject.label,
+            float(total),
+            threshold=params.max_share,
+            op="<=",
+            what="share of mean |SHAP| on protected attributes and flagged proxies",
+            evidence={
+                "protected_share": shares["protected_share"],
+                "proxy_share": shares["proxy_share"],
+                "by_feature": {**shares["protected"], **shares["proxies"]},
+                "protected_used_as_features": sorted(protected & set(art.features)),
+                "flagged_proxies": sorted(proxies),
+            },
+        )
+
+
+class StabilityParams(CheckParams):
+    min_rho: float = Field(0.8, ge=-1, le=1)
+    n_refits: int = Field(3, ge=2, le=50)
+    top_k: int = Field(10, ge=2)
+
+
+@register
+class Stability(Check):
+    meta = CheckMeta(
+        id="explain.stability",
+        title="Stability of the model's top drivers under bootstrap refits",
+        category=Category.EXPLAINABILITY,
+        severity=Severity.MEDIUM,
+        subjects=(SubjectKind.CLASSIFIER,),
+        regulations=("EU AI Act Art. 15(1)",),
+        provenance=Provenance.TOOL,
+        formula="mean Spearman rho between the top-k mean |SHAP| ranking of the model and of refits on bootstrap resamples",
+        default_threshold="rho >= 0.8",
+        help="Explanations that change with a resample of the data cannot be the 'logic involved' told to a customer.",
+        fast=False,
+        extra=_STAGE,
+    )
+    Params = StabilityParams
+
+    def evaluate(self, subject: Subject, params: StabilityParams, ctx: AuditContext) -> Iterable[Outcome]:
+        art = subject.obj
+        if not _explainable(subject):
+            yield self.skip(subject.label, _skip_reason(subject))
+            return
+        from audit.explain import stability
+
+        res = stability(art, n_refits=params.n_refits, top_k=params.top_k, seed=ctx.seed)
+        rhos = [float(r) for r in res.rhos]
+        mean = float(res.mean_rho)
+        yield self.judge(subject.label, mean, threshold=params.min_rho, op=">=", what="mean Spearman rho of top drivers across refits", evidence={"per_refit_rho": rhos, "n_refits": params.n_refits, "top_k": params.top_k, "notes": list(getattr(res, "notes", ()))})

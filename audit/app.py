@@ -66,6 +66,26 @@ def build_context(opts: RunOptions, progress: Callable[[str], None] | None = Non
     return ctx, names, inputs, run
 
 
+def resolve_run_policy(opts: RunOptions) -> ResolvedPolicy:
+    """Load the policy before any data or model work, so a bad policy fails fast."""
+    if opts.config:
+        from audit.config.loader import load_config
+
+        cfg, _doc = load_config(opts.config)
+        names = list(opts.policies) or list(cfg.policies)
+        relative = Path(opts.config).resolve().parent
+    else:
+        names = list(opts.policies) or ["default"]
+        relative = None
+    try:
+        return load_policies(names, relative_to=relative)
+    except AuditInputError as exc:
+        if opts.config and not opts.policies:
+            head = ErrorItem(file=opts.config, path="policies", message=f"a policy pack listed in the config could not be loaded: {', '.join(names)}")
+            raise AuditInputError([head, *exc.items]) from None
+        raise
+
+
 def run_audit(opts: RunOptions, progress: Callable[[str], None] | None = None) -> tuple[AuditResult, Path, ResolvedPolicy]:
     from audit.checks import load_builtin_checks
     from audit.runner import build_result
@@ -76,9 +96,8 @@ def run_audit(opts: RunOptions, progress: Callable[[str], None] | None = None) -
         from audit.baseline import load_findings_json
 
         baseline = load_findings_json(opts.baseline)
-    ctx, names, inputs, run = build_context(opts, progress)
-    relative = Path(opts.config).resolve().parent if opts.config else None
-    policy = load_policies(names, relative_to=relative)
+    policy = resolve_run_policy(opts)
+    ctx, _names, inputs, run = build_context(opts, progress)
     from audit.config.loader import sha256_file
 
     for p in policy.files:

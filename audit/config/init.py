@@ -18,14 +18,18 @@ _DIRECT = re.compile(r"(name|email|e_mail|phone|mobile|tel|address|ssn|passport|
 _TIME = re.compile(r"(date|time|_at$|_on$|timestamp)", re.I)
 
 
-def guess_roles(frame: pd.DataFrame) -> tuple[dict[str, object], list[str]]:
+def guess_roles(frame: pd.DataFrame) -> tuple[dict[str, object], list[str], list[str]]:
     review: list[str] = []
     cols = [str(c) for c in frame.columns]
     roles: dict[str, object] = {}
-    id_candidates = [c for c in cols if re.search(r"(^id$|_id$|id$)", c, re.I) and frame[c].is_unique]
+    def distinct_share(c: str) -> float:
+        return float(frame[c].nunique(dropna=True)) / max(1, len(frame))
+
+    id_candidates = [c for c in cols if re.search(r"(^id$|_id$|id$)", c, re.I) and distinct_share(c) >= 0.95]
     if id_candidates:
         roles["id"] = id_candidates[0]
-        review.append(f"id column guessed as {id_candidates[0]!r} (unique values, name ends in id)")
+        dupes = int(frame[id_candidates[0]].duplicated().sum())
+        review.append(f"id column guessed as {id_candidates[0]!r} (name ends in id, {distinct_share(id_candidates[0]):.0%} distinct values" + (f"; {dupes} repeated ids: see dq.duplicates)" if dupes else ")"))
     else:
         review.append("no id column found: set roles.id so findings can name rows")
     protected = [c for c in cols if _PROTECTED.search(c)]
@@ -41,10 +45,10 @@ def guess_roles(frame: pd.DataFrame) -> tuple[dict[str, object], list[str]]:
         review.append(f"free-text columns guessed (long strings): {text}")
     roles["quasi_identifiers"] = [c for c in cols if _QI.search(c) and c not in text]
     roles["timestamps"] = [c for c in cols if _TIME.search(c)]
-    direct = [c for c in cols if _DIRECT.search(c)]
+    direct = [c for c in cols if _DIRECT.search(c) and distinct_share(c) > 0.5]
     if direct:
         review.append(f"columns that look like direct identifiers (keep them out of model features): {direct}")
-    return roles, review
+    return roles, review, direct
 
 
 def write_starter(data: str, out: str, *, force: bool = False) -> tuple[Path, list[str]]:
@@ -60,14 +64,14 @@ def write_starter(data: str, out: str, *, force: bool = False) -> tuple[Path, li
         raise AuditInputError(ErrorItem(file=data, message=f"cannot read as CSV: {exc}")) from None
     if frame.empty:
         raise AuditInputError(ErrorItem(file=data, message="the CSV has no rows"))
-    roles, review = guess_roles(frame)
+    roles, review, direct = guess_roles(frame)
     rel = Path(data).resolve()
     try:
         rel = rel.relative_to(target.resolve().parent)
     except ValueError:
         pass
     name = re.sub(r"\W+", "_", src.stem).strip("_") or "data"
-    features = [c for c in map(str, frame.columns) if c not in (roles.get("id"), roles.get("target")) and c not in roles["text"] and not _DIRECT.search(c)]
+    features = [c for c in map(str, frame.columns) if c not in (roles.get("id"), roles.get("target")) and c not in roles["text"] and c not in direct]
     cfg: dict[str, object] = {
         "project": {"name": f"{name} CRM", "version": "", "owner": ""},
         "datasets": {name: {"source": {"path": str(rel)}, "roles": roles}},

@@ -85,6 +85,7 @@ IDENTITY_TERMS = {"woman": "man", "women": "men"}
 
 _CN_AREAS = {"Shanghai": ("310101", "310104", "310115"), "Shenzhen": ("440303", "440304", "440305")}
 _CN_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CN_MOBILE_PREFIXES = ("134", "135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159", "166", "176", "177", "178", "180", "181", "182", "183", "185", "186", "187", "188", "189", "191", "198", "199")
 _CN_ID_CHECK = "10X98765432"
 
 
@@ -337,13 +338,14 @@ def _customers(rng: np.random.Generator, n: int, seed: int) -> tuple[pd.DataFram
     suffix = rng.integers(1, 100, size=n)
     domains = np.asarray(["example.com", "example.org", "example.net"], dtype=object)[rng.integers(0, 3, size=n)]
     eu_phone = rng.integers(100_000_000, 1_000_000_000, size=n)
-    cn_prefix = np.asarray(["13", "15", "17", "18", "19"], dtype=object)[rng.integers(0, 5, size=n)]
+    # allocated mainland mobile prefixes only, so the demo's own phone column passes dq.validity
+    cn_prefix = np.asarray(_CN_MOBILE_PREFIXES, dtype=object)[rng.integers(0, len(_CN_MOBILE_PREFIXES), size=n)]
     cn_rest = rng.integers(100_000_000, 1_000_000_000, size=n)
     for j in range(n):
         if is_cn[j]:
             name[j] = cn_last[j] + cn_given_a[j] + (cn_given_b[j] if two_char[j] else "")
             email[j] = f"cn{ids[j][1:]}{suffix[j]:02d}@{domains[j]}"
-            phone[j] = f"{cn_prefix[j]}{cn_rest[j]}"
+            phone[j] = f"{cn_prefix[j]}{cn_rest[j] % 100_000_000:08d}"
         else:
             name[j] = f"{first[j]} {last[j]}"
             email[j] = f"{_ascii(first[j])}.{_ascii(last[j])}{suffix[j]:02d}@{domains[j]}"

@@ -15,6 +15,7 @@ as "IBAN" but no personal data. Offsets are character offsets (Python str).
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import random
 import re
@@ -22,6 +23,11 @@ import sys
 from pathlib import Path
 
 from faker import Faker
+
+
+def _fixed_date(fake: Faker) -> _dt.date:
+    """A date from a fixed window, so the set does not change with the day it is generated."""
+    return fake.date_between_dates(_dt.date(1990, 1, 1), _dt.date(2020, 12, 31))
 
 SEED = 20240611
 OUT = Path(__file__).with_name("pii_eval.jsonl")
@@ -323,9 +329,9 @@ class Filler:
         if kind == "date":
             return rng.choice(
                 [
-                    en.date(pattern="%Y-%m-%d"),
-                    en.date(pattern="%d/%m/%Y"),
-                    en.date(pattern="%B %d, %Y"),
+                    _fixed_date(en).strftime("%Y-%m-%d"),
+                    _fixed_date(en).strftime("%d/%m/%Y"),
+                    _fixed_date(en).strftime("%B %d, %Y"),
                     en.day_of_week(),
                 ]
             )

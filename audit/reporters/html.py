@@ -8,6 +8,7 @@ else is read: no dataset row, no model object, no network resource.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -17,7 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from audit.core.result import AuditResult
-from audit.core.types import Provenance, Severity, Status
+from audit.core.types import Provenance, Severity
 from audit.reporters import charts
 from audit.resources import templates_dir
 
@@ -38,20 +39,18 @@ STATUS_LABELS = {
 
 # Regulation references name their instrument first; the first rule that matches wins.
 INSTRUMENTS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("EU AI Act", "Regulation (EU) 2024/1689, the Artificial Intelligence Act", re.compile(r"^\s*(EU\s+)?AI\s*Act\b|^\s*AIA\b", re.I)),
-    ("GDPR", "Regulation (EU) 2016/679, the General Data Protection Regulation", re.compile(r"^\s*(EU\s+|UK\s+)?GDPR\b|2016/679", re.I)),
-    ("PIPL", "Personal Information Protection Law of the People's Republic of China", re.compile(r"^\s*(China\s+|PRC\s+)?PIPL\b|Personal Information Protection Law", re.I)),
-    ("CCPA", "California Consumer Privacy Act, Cal. Civ. Code § 1798.100 et seq., as amended by the CPRA", re.compile(r"^\s*(CCPA|CPRA)\b|^\s*Cal(\.|ifornia)?\s*Civ(\.|il)?\s*Code|^\s*CCPA Regs?\b", re.I)),
-    ("ECOA", "Equal Credit Opportunity Act, 15 U.S.C. § 1691 et seq., and Regulation B, 12 CFR Part 1002", re.compile(r"^\s*ECOA\b|^\s*Reg(ulation|\.)?\s*B\b|12\s*CFR\s*(Part\s*)?1002|^\s*1002\.\d", re.I)),
-    ("US EEOC", "Uniform Guidelines on Employee Selection Procedures, 29 CFR Part 1607 (EEOC)", re.compile(r"29\s*CFR\s*(Part\s*)?1607|^\s*EEOC\b|Uniform Guidelines", re.I)),
+    ("EU AI Act", "Regulation (EU) 2024/1689, the Artificial Intelligence Act", re.compile(r"^\s*(EU\s+)?AI\s*Act\b|^\s*AIA\b", re.IGNORECASE)),
+    ("GDPR", "Regulation (EU) 2016/679, the General Data Protection Regulation", re.compile(r"^\s*(EU\s+|UK\s+)?GDPR\b|2016/679", re.IGNORECASE)),
+    ("PIPL", "Personal Information Protection Law of the People's Republic of China", re.compile(r"^\s*(China\s+|PRC\s+)?PIPL\b|Personal Information Protection Law", re.IGNORECASE)),
+    ("CCPA", "California Consumer Privacy Act, Cal. Civ. Code § 1798.100 et seq., as amended by the CPRA", re.compile(r"^\s*(CCPA|CPRA)\b|^\s*Cal(\.|ifornia)?\s*Civ(\.|il)?\s*Code|^\s*CCPA Regs?\b", re.IGNORECASE)),
+    ("ECOA", "Equal Credit Opportunity Act, 15 U.S.C. § 1691 et seq., and Regulation B, 12 CFR Part 1002", re.compile(r"^\s*ECOA\b|^\s*Reg(ulation|\.)?\s*B\b|12\s*CFR\s*(Part\s*)?1002|^\s*1002\.\d", re.IGNORECASE)),
+    ("US EEOC", "Uniform Guidelines on Employee Selection Procedures, 29 CFR Part 1607 (EEOC)", re.compile(r"29\s*CFR\s*(Part\s*)?1607|^\s*EEOC\b|Uniform Guidelines", re.IGNORECASE)),
 )
 _INSTRUMENT_RANK = {name: i for i, (name, _t, _p) in enumerate(INSTRUMENTS)}
-_GENERIC_PREFIX = re.compile(r"^\s*(.+?)(?=\s+(?:Art(?:icle)?\.?|Recital|§|Sec(?:tion|\.)?|Annex|Ch(?:apter|\.)?|Para(?:graph)?\.?)\b|\s+\d|\s*$)", re.I)
+_GENERIC_PREFIX = re.compile(r"^\s*(.+?)(?=\s+(?:Art(?:icle)?\.?|Recital|§|Sec(?:tion|\.)?|Annex|Ch(?:apter|\.)?|Para(?:graph)?\.?)\b|\s+\d|\s*$)", re.IGNORECASE)
 
-EVIDENCE_HANDLED = {
-    "by_group", "ci", "p_value", "worst_group", "best_group", "statistically_clear", "masked_examples",
-    "entity_counts", "rows_by_entity", "group_threshold", "metric",
-}
+# evidence keys the finding card lays out itself; every other key is listed as further evidence
+EVIDENCE_HANDLED = {"by_group", "ci", "p_value", "worst_group", "best_group", "statistically_clear", "masked_examples", "group_threshold", "metric"}
 MAX_LIST_ITEMS = 25
 MAX_TEXT = 400
 TOP_FAILING = 10
@@ -85,7 +84,7 @@ def _num(value: Any, digits: int = 3) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        if value != value:  # NaN
+        if not math.isfinite(value):
             return "–"
         if value == int(value) and abs(value) < 1e15:
             return f"{int(value):,}" if abs(value) >= 1e5 else str(int(value))
@@ -107,6 +106,8 @@ def _plain(value: Any, limit: int = MAX_TEXT) -> str:
         return _num(value)
     if isinstance(value, str):
         return value if len(value) <= limit else value[: limit - 1] + "…"
+    if isinstance(value, (Mapping, list, tuple)) and not value:
+        return "none"
     if isinstance(value, Mapping):
         parts = [f"{k}: {_plain(v, 80)}" for k, v in list(value.items())[:MAX_LIST_ITEMS]]
         more = len(value) - MAX_LIST_ITEMS
@@ -269,20 +270,38 @@ def _finding_view(f: Mapping[str, Any], idx: int, blocking: set[str], chart_set:
         ]
         line, label = _group_threshold(f, ev)
         metric = str(ev.get("metric") or "group value")
-        view["chart"] = chart_set.draw(
-            f"Group rates with confidence intervals for {f['check_id']} on {f['subject']}",
-            charts.group_rates, view["by_group"], metric=metric, threshold=line, threshold_label=label,
-        )
         view["chart_line"] = (label, line) if line is not None else None
-    # failures, waivers and group-level evidence get a full card; passes and skips a table row
-    view["notable"] = f["status"] in ("fail", "error", "waived") or bool(f.get("waiver")) or bool(view["by_group"]) or _is_pii(f)
+        if f["status"] in ("fail", "error", "waived"):  # passing results keep their table, without a chart
+            view["chart"] = chart_set.draw(
+                f"Group rates with confidence intervals for {f['check_id']} on {f['subject']}",
+                charts.group_rates, view["by_group"], metric=metric, threshold=line, threshold_label=label,
+            )
+    # failures, errors and waivers get a full card (with a chart); passes and skips a table row
+    view["notable"] = f["status"] in ("fail", "error", "waived") or bool(f.get("waiver"))
     ci = ev.get("ci")
     if isinstance(ci, (list, tuple)) and len(ci) == 2:
         view["ci"] = ci
     for k, v in ev.items():
         if k not in EVIDENCE_HANDLED:
-            view["other_evidence"][k] = v
+            view["other_evidence"][k] = row_references_as_counts(k, v)
     return view
+
+
+_ROW_REFERENCE_KEY = re.compile(r"(^|_)rows?_(ids?|indices|positions|by_)|row_(ids?|indices|positions)$|^rows_by_")
+
+
+def row_references_as_counts(key: str, value: Any) -> Any:
+    """Row identifiers point at people: the report gives their number, findings.json the list.
+
+    ``rows_by_entity: {"EMAIL": ["C0001", ...]}`` becomes ``{"EMAIL": "2 rows"}``.
+    """
+    if not _ROW_REFERENCE_KEY.search(key):
+        return value
+    if isinstance(value, (list, tuple)):
+        return f"{len(value)} row(s); identifiers listed in findings.json" if value else "none"
+    if isinstance(value, Mapping) and any(isinstance(v, (list, tuple)) for v in value.values()):
+        return {k: (f"{len(v)} row(s)" if isinstance(v, (list, tuple)) else v) for k, v in value.items()}
+    return value
 
 
 def _group_threshold(f: Mapping[str, Any], ev: Mapping[str, Any]) -> tuple[float | None, str]:
@@ -292,17 +311,17 @@ def _group_threshold(f: Mapping[str, Any], ev: Mapping[str, Any]) -> tuple[float
     best group's value is shown as the reference the others are compared with; a
     finding threshold is drawn only when neither is available.
     """
-    explicit = charts._num(ev.get("group_threshold"))
+    explicit = charts.as_number(ev.get("group_threshold"))
     if explicit is not None:
         return explicit, "threshold"
     best = ev.get("best_group")
     if best is not None:
         for g in ev.get("by_group") or ():
             if isinstance(g, Mapping) and str(g.get("group")) == str(best):
-                value = charts._num(g.get("value"))
+                value = charts.as_number(g.get("value"))
                 if value is not None:
                     return value, f"reference: best group {best}"
-    t = charts._num(f.get("threshold"))
+    t = charts.as_number(f.get("threshold"))
     return (t, "policy threshold") if t is not None else (None, "")
 
 
@@ -323,7 +342,9 @@ def _pii_rows(fv: Mapping[str, Any]) -> list[dict[str, Any]]:
     ev = f.get("evidence") or {}
     counts = ev.get("entity_counts")
     examples = ev.get("masked_examples")
-    rows_by = ev.get("rows_by_entity") if isinstance(ev.get("rows_by_entity"), Mapping) else {}
+    raw_rows, raw_truncated = ev.get("rows_by_entity"), ev.get("rows_by_entity_truncated")
+    rows_by: Mapping[str, Any] = raw_rows if isinstance(raw_rows, Mapping) else {}
+    truncated: Mapping[str, Any] = raw_truncated if isinstance(raw_truncated, Mapping) else {}
     column = _subject_parts(f["subject"]).get("column") or ev.get("column") or "–"
     out: list[dict[str, Any]] = []
 
@@ -342,6 +363,8 @@ def _pii_rows(fv: Mapping[str, Any]) -> list[dict[str, Any]]:
             rows = rows_by.get(ent)
             if isinstance(rows, Mapping):
                 rows = rows.get(col)
+            if isinstance(rows, (list, tuple)):  # row identifiers: report how many, never which
+                rows = truncated.get(ent, len(rows)) if isinstance(truncated.get(ent), int) else len(rows)
             out.append({"column": col, "entity": ent, "count": n, "rows": rows, "examples": examples_for(ent, col)})
     if isinstance(examples, (list, tuple)) and examples:
         if out:
@@ -403,7 +426,7 @@ def _model_view(m: Mapping[str, Any], findings: list[dict[str, Any]], extras: Ma
     if isinstance(expl, Mapping):
         glob = expl.get("global")
         if isinstance(glob, Mapping) and glob:
-            view["shap_global"] = sorted(((str(k), charts._num(v)) for k, v in glob.items()), key=lambda kv: -(abs(kv[1]) if kv[1] is not None else -1))
+            view["shap_global"] = sorted(((str(k), charts.as_number(v)) for k, v in glob.items()), key=lambda kv: -(abs(kv[1]) if kv[1] is not None else -1))
         view["shap_bar"] = chart_set.draw(f"Mean absolute SHAP value per feature, model {name}", charts.shap_bar, glob or {})
         view["beeswarm"] = chart_set.draw(f"SHAP values per customer and feature (beeswarm), model {name}", charts.shap_beeswarm, expl.get("sample") or {})
         sample = expl.get("sample")
@@ -422,18 +445,6 @@ def _model_view(m: Mapping[str, Any], findings: list[dict[str, Any]], extras: Ma
 
 # ---------------------------------------------------------------------------
 # waivers, methodology, limits
-
-CANNOT_JUDGE = (
-    ("Lawful basis", "Whether each purpose has a valid lawful basis (GDPR Art. 6 and 9, PIPL Art. 13) depends on facts and documents outside the data; the tool records the attestation, it does not assess it."),
-    ("Purpose compatibility", "Whether reuse of customer data for a model is compatible with the purpose it was collected for (GDPR Art. 5(1)(b), PIPL Art. 6) is a legal assessment."),
-    ("“Solely automated” decisions", "Whether a decision is based solely on automated processing and produces legal or similarly significant effects (GDPR Art. 22, PIPL Art. 24) depends on how the score is used in the business process."),
-    ("Adequacy of human review", "Whether human oversight is meaningful, competent and able to change the outcome (GDPR Art. 22(3), EU AI Act Art. 14) cannot be read from data or models."),
-    ("Justification of disparities", "A measured disparity may or may not be unlawful: business necessity, less discriminatory alternatives and legitimate aims are legal questions. Conversely, passing a fairness metric does not establish the absence of discrimination."),
-    ("Transparency and notices", "Whether privacy notices, adverse-action notices or explanations given to people are accurate, complete and understandable is not assessed; reason-code examples are shown for review only."),
-    ("Transfers and security", "Cross-border transfers (GDPR Chapter V, PIPL Art. 38), storage security and access control are outside the data and models the tool reads."),
-    ("Completeness of the inputs", "The tool audits the datasets and models it was given. Data or models not supplied, and behaviour in production that differs from the evaluation data, are not covered."),
-    ("Personal-data detection", "PII detection is pattern- and model-based; it can miss identifiers and flag harmless values. A clean scan is evidence, not proof, that no personal data is present."),
-)
 
 SAMPLING_KEYS = ("sample_size", "sampled_rows", "sample_rows", "n_sample", "n_boot", "bootstrap", "confidence", "sampled", "sample_fraction")
 
@@ -607,7 +618,6 @@ def context(result: AuditResult, *, for_pdf: bool = False, extra_limitations: It
         "libraries": _library_versions(r["run"]),
         "sampling": _sampling(r),
         "sampling_notes": r["run"].get("sampling") or extras.get("sampling"),
-        "cannot_judge": CANNOT_JUDGE,
         "limitations": limitations,
         "coverage_gaps": _coverage_gaps(r, open_att, sum(1 for w in waivers if w["expired"])),
         "inputs_by_role": _inputs_by_role(r["inputs"]),

@@ -24,6 +24,15 @@ class ColumnRoles:
     optional: list[str] = field(default_factory=list)
 
 
+def band_labels(series: pd.Series, edges: list[float] | None) -> pd.Series:
+    """Labels such as '18-29' for numeric values when bands are given; missing values as 'unknown'."""
+    s = series
+    if edges and pd.api.types.is_numeric_dtype(s):
+        labels = [f"{edges[i]:g}-{edges[i + 1] - 1:g}" for i in range(len(edges) - 1)]
+        s = pd.cut(s, bins=edges, right=False, labels=labels)
+    return s.astype("string").fillna("unknown")
+
+
 @dataclass
 class Dataset:
     name: str
@@ -37,12 +46,7 @@ class Dataset:
 
     def group_labels(self, attr: str) -> pd.Series:
         """Group label per row: banded when the config gives bands, missing values as 'unknown'."""
-        s = self.frame[attr]
-        edges = self.bands.get(attr)
-        if edges and pd.api.types.is_numeric_dtype(s):
-            labels = [f"{edges[i]:g}-{edges[i + 1] - 1:g}" for i in range(len(edges) - 1)]
-            s = pd.cut(s, bins=edges, right=False, labels=labels)
-        return s.astype("string").fillna("unknown")
+        return band_labels(self.frame[attr], self.bands.get(attr))
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pydantic import Field
 
 from audit.core.check import Check, CheckMeta, CheckParams, register
-from audit.core.context import AuditContext, Subject
+from audit.core.context import AuditContext, Subject, band_labels
 from audit.core.finding import Outcome
 from audit.core.types import Category, Provenance, Severity, SubjectKind
 
@@ -47,7 +47,8 @@ class Representativeness(Check):
             if sens is None or attr not in sens.columns:
                 yield self.skip(f"{subject.label}/by:{attr}", f"protected attribute {attr!r} is not recorded for this model's evaluation rows")
                 continue
-            shares = sens[attr].astype("string").fillna("unknown").value_counts(normalize=True)
+            ds = ctx.datasets.get(getattr(model, "dataset", ""))
+            shares = band_labels(sens[attr], ds.bands.get(attr) if ds is not None else None).value_counts(normalize=True)
             total = sum(declared.values()) or 1.0
             groups = set(shares.index) | set(declared)
             tv = 0.5 * sum(abs(float(shares.get(g, 0.0)) - declared.get(g, 0.0) / total) for g in groups)

@@ -14,7 +14,8 @@ from audit.core.types import Category, Provenance, Severity, SubjectKind
 
 DEFAULT_PATTERNS = [
     r"\b(virtual|digital|automated|ai)\s+(assistant|agent|helper)\b",
-    r"\bi(?:'m| am) (?:an? )?(?:ai|bot|chatbot|virtual assistant|automated)",
+    r"\bi(?:['’]m| am) (?:an? )?(?:ai|bot|chatbot|virtual assistant|automated)",
+    r"\b(?:chatting|talking|speaking) (?:with|to) an? (?:ai|bot|chatbot|virtual assistant|automated (?:assistant|system))\b",
     r"\b(chat ?bot|artificial intelligence)\b",
     r"\bnot a (?:human|person)\b",
     r"(智能客服|智能助手|机器人|人工智能|AI助手|虚拟助手)",

@@ -16,15 +16,13 @@ import pandas as pd
 import pytest
 
 from audit.checks import load_builtin_checks
-from audit.core.check import REGISTRY
 from audit.core.context import AuditContext, ColumnRoles, Dataset
-from audit.core.finding import Finding
 from audit.core.types import Status
 from audit.crm.artifacts import ClassifierArtifact
 from audit.crm.classify import train_classifier
 from audit.explain import explain_classifier, protected_attribution, stability
-from audit.policy.loader import ResolvedCheck
-from audit.runner import _run_one
+
+from .runcheck import findings
 
 load_builtin_checks()
 
@@ -32,29 +30,6 @@ FEATURES = ["complaints", "tenure", "calls", "spend", "visits"]
 WITH, WITHOUT, STABLE, SCORES = "model:with_gender", "model:without_gender", "model:stable", "model:scores_only"
 
 
-def findings(check_id: str, ctx: AuditContext, **params: Any) -> dict[str, Finding]:
-    """Run one registered check through the runner over every applicable subject."""
-    cls = REGISTRY.get(check_id)
-    rc = ResolvedCheck(
-        id=check_id,
-        params=cls.Params(**params),
-        severity=cls.meta.severity,
-        provenance=cls.meta.provenance,
-        regulations=cls.meta.regulations,
-        subjects=None,
-        source="test",
-    )
-    check = cls()
-    out: dict[str, Finding] = {}
-    for kind in cls.meta.subjects:
-        for subject in ctx.subjects(kind):
-            if not check.applies(subject, rc.params, ctx):
-                continue
-            for f in _run_one(check, rc, subject, ctx):
-                assert f.check_id == check_id
-                assert f.subject not in out, f"duplicate subject {f.subject}"
-                out[f.subject] = f
-    return out
 
 
 def churn_frame() -> pd.DataFrame:

@@ -12,40 +12,18 @@ import pandas as pd
 import pytest
 
 from audit.checks import load_builtin_checks
-from audit.core.check import REGISTRY
 from audit.core.context import AuditContext, ColumnRoles, Dataset
 from audit.core.finding import Finding
 from audit.core.types import Severity, Status, SubjectKind
 from audit.crm.artifacts import ClassifierArtifact, RegressorArtifact
-from audit.policy.loader import ResolvedCheck, load_policies
-from audit.runner import _run_one, build_result
+from audit.policy.loader import load_policies
+from audit.runner import build_result
+
+from .runcheck import findings
 
 load_builtin_checks()
 
 
-def findings(check_id: str, ctx: AuditContext, **params: Any) -> dict[str, Finding]:
-    """Run one registered check through the runner over every applicable subject."""
-    cls = REGISTRY.get(check_id)
-    rc = ResolvedCheck(
-        id=check_id,
-        params=cls.Params(**params),
-        severity=cls.meta.severity,
-        provenance=cls.meta.provenance,
-        regulations=cls.meta.regulations,
-        subjects=None,
-        source="test",
-    )
-    check = cls()
-    out: dict[str, Finding] = {}
-    for kind in cls.meta.subjects:
-        for subject in ctx.subjects(kind):
-            if not check.applies(subject, rc.params, ctx):
-                continue
-            for f in _run_one(check, rc, subject, ctx):
-                assert f.check_id == check_id
-                assert f.subject not in out, f"duplicate subject {f.subject}"
-                out[f.subject] = f
-    return out
 
 
 def dataset(name: str, frame: pd.DataFrame, **roles: Any) -> Dataset:

@@ -30,13 +30,13 @@ def _read_table(path: str, limit: int | None) -> pd.DataFrame:
 def scan_pii_command(args: argparse.Namespace) -> int:
     from audit.pii import PIIScanner
 
+    p = Path(args.data)
+    if p.suffix not in (".parquet", ".pq") and args.format == "json" and not args.limit:
+        return _scan_csv_streaming(args)
     frame = _read_table(args.data, args.limit)
     if frame.empty:
         raise AuditInputError(ErrorItem(file=args.data, message="the file has no rows"))
-    columns = args.column or [c for c in frame.columns if frame[c].dtype == object or str(frame[c].dtype).startswith("string")]
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise AuditInputError(ErrorItem(file=args.data, path="--column", message=f"column(s) {missing} not in the file", hint="columns: " + ", ".join(map(str, frame.columns))))
+    columns = _columns(args, list(frame.columns), [c for c in frame.columns if frame[c].dtype == object or str(frame[c].dtype).startswith("string")])
     scanner = PIIScanner(languages=("en", "zh"))
     rows = []
     for col in columns:
@@ -70,6 +70,40 @@ def scan_pii_command(args: argparse.Namespace) -> int:
     con.print(f"{len(by_cell)} cell(s) with personal data in {len(columns)} column(s)")
     for lim in scanner.limitations:
         con.print(f"[yellow]limitation:[/yellow] {lim}")
+    return 0
+
+
+def _columns(args: argparse.Namespace, available: list, default: list) -> list:
+    columns = args.column or default
+    missing = [c for c in columns if c not in available]
+    if missing:
+        raise AuditInputError(ErrorItem(file=args.data, path="--column", message=f"column(s) {missing} not in the file", hint="columns: " + ", ".join(map(str, available))))
+    return columns
+
+
+def _scan_csv_streaming(args: argparse.Namespace) -> int:
+    """JSON spans for a CSV of any size: chunks are read, scanned and written one at a time."""
+    from audit.pii import PIIScanner
+
+    if not Path(args.data).exists():
+        raise AuditInputError(ErrorItem(file=args.data, message="data file not found"))
+    try:
+        header = pd.read_csv(args.data, nrows=200, dtype=str)
+    except Exception as exc:
+        raise AuditInputError(ErrorItem(file=args.data, message=f"cannot read data: {type(exc).__name__}: {exc}", hint="scan-pii reads CSV or Parquet")) from None
+    if header.empty:
+        raise AuditInputError(ErrorItem(file=args.data, message="the file has no rows"))
+    columns = _columns(args, list(header.columns), list(header.columns))
+    scanner = PIIScanner(languages=("en", "zh"))
+    out = sys.stdout
+    out.write(json.dumps({"file": args.data, "columns": [str(c) for c in columns]}, ensure_ascii=False)[:-1] + ', "spans": [\n')
+    first = True
+    for hit in scanner.scan_csv_chunks(args.data, columns=columns, chunksize=5000, language=args.language):
+        row, col = hit.row_id
+        item = {"row": int(row), "column": str(col), "entity_type": hit.entity_type, "start": hit.start, "end": hit.end, "score": round(float(hit.score), 4)}
+        out.write(("" if first else ",\n") + "  " + json.dumps(item, ensure_ascii=False))
+        first = False
+    out.write("\n], " + json.dumps({"limitations": scanner.limitations}, ensure_ascii=False)[1:] + "\n")
     return 0
 
 

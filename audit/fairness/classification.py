@@ -34,7 +34,6 @@ from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from audit.fairness._stats import (
-    bonferroni,
     check_bootstrap_args,
     check_min_group_size,
     draws_for,
@@ -46,7 +45,7 @@ from audit.fairness._stats import (
     two_proportion_test,
 )
 from audit.fairness.groups import UNKNOWN, GroupLabels, as_groups
-from audit.fairness.results import FairnessResult
+from audit.fairness.results import FairnessResult, group_result, group_table, too_few_groups
 
 RateMetric = Literal[
     "selection_rate",
@@ -321,8 +320,7 @@ def _disparity(
         missing = [conf.groups[i] for i in np.flatnonzero(np.isnan(values))]
         if missing:
             notes.append(f"{r} undefined (zero denominator) for: {', '.join(missing)}")
-    if int(eligible.sum()) < 2:
-        notes.append("fewer than two eligible groups: no between-group comparison")
+    notes.extend(too_few_groups(eligible))
 
     def combine(per_component: list[np.ndarray]) -> np.ndarray:
         stacked = np.stack(per_component, axis=-1)
@@ -365,23 +363,22 @@ def _disparity(
         replicate_values = combine([np.asarray(x) for x in reps])
         ci_low, ci_high = interval(value, replicate_values, confidence=confidence, method=ci_method, bounds=(0.0, 1.0))
 
-    excluded = tuple(conf.groups[i] for i in np.flatnonzero(~eligible))
-    return FairnessResult(
+    return group_result(
         metric=name,
+        names=conf.groups,
+        eligible=eligible,
         value=value,
+        value_all=value_all,
         ci_low=ci_low,
         ci_high=ci_high,
         p_value=p_value,
         by_group=by_group,
-        worst_group=worst,
-        best_group=best,
-        excluded_groups=excluded,
-        value_all_groups=value_all,
+        worst=worst,
+        best=best,
         confidence=confidence,
         n_boot=n_boot,
         test=test_name,
-        p_value_adjusted=bonferroni(p_value, int(eligible.sum())),
-        notes=tuple(notes),
+        notes=notes,
     )
 
 
@@ -664,11 +661,7 @@ def _group_result(
     """Difference (max - min) of an arbitrary per-group metric."""
     sizes = g.sizes
     eligible = (sizes >= min_group_size) & ~np.isnan(values)
-    by_group = pd.DataFrame({"group": list(g.names), "n": sizes})
-    for key, col in (extra or {}).items():
-        by_group[key] = col
-    by_group[column] = values
-    by_group["eligible"] = eligible
+    by_group = group_table(g.names, sizes, column, values, eligible, extra)
     value = float(gap(np.where(eligible, values, np.nan), "difference"))
     value_all = float(gap(values, "difference"))
     i_worst = _pick(values, eligible, lowest=not lower_is_better)
@@ -682,28 +675,26 @@ def _group_result(
     if replicates is not None and n_boot > 0 and not math.isnan(value):
         reps = gap(np.where(eligible, replicates, np.nan), "difference")
         ci_low, ci_high = interval(value, reps, confidence=confidence, method=ci_method, bounds=bounds)
-    notes = []
-    if int(eligible.sum()) < 2:
-        notes.append("fewer than two eligible groups: no between-group comparison")
+    notes = too_few_groups(eligible)
     undefined = [g.names[i] for i in np.flatnonzero(np.isnan(values))]
     if undefined:
         notes.append(f"{column} undefined for: {', '.join(undefined)}")
-    return FairnessResult(
+    return group_result(
         metric=name,
+        names=g.names,
+        eligible=eligible,
         value=value,
+        value_all=value_all,
         ci_low=ci_low,
         ci_high=ci_high,
         p_value=p_value,
         by_group=by_group,
-        worst_group=worst,
-        best_group=best,
-        excluded_groups=tuple(g.names[i] for i in np.flatnonzero(~eligible)),
-        value_all_groups=value_all,
+        worst=worst,
+        best=best,
         confidence=confidence,
         n_boot=n_boot,
         test=test_name,
-        p_value_adjusted=bonferroni(p_value, int(eligible.sum())),
-        notes=tuple(notes),
+        notes=notes,
     )
 
 

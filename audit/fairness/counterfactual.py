@@ -361,31 +361,18 @@ def counterfactual_flip_rate(
         idx, cf_texts, n_terms = swapped[cat]
         m = idx.shape[0]
         if m == 0 or base is None:
-            nan_est = Estimate(
-                metric="flip_rate",
-                value=math.nan,
-                ci_low=math.nan,
-                ci_high=math.nan,
-                confidence=confidence,
-                n_boot=n_boot,
-                n=0,
-            )
+            undefined = {
+                metric: Estimate(metric=metric, value=math.nan, ci_low=math.nan, ci_high=math.nan, confidence=confidence, n_boot=n_boot, n=0)
+                for metric in ("flip_rate", "mean_abs_change")
+            }
             out[cat] = CounterfactualResult(
                 category=cat,
                 n_texts=len(clean),
                 n_swappable=0,
                 n_swapped_terms=0,
                 n_flipped=0,
-                flip_rate=nan_est,
-                mean_abs_change=Estimate(
-                    metric="mean_abs_change",
-                    value=math.nan,
-                    ci_low=math.nan,
-                    ci_high=math.nan,
-                    confidence=confidence,
-                    n_boot=n_boot,
-                    n=0,
-                ),
+                flip_rate=undefined["flip_rate"],
+                mean_abs_change=undefined["mean_abs_change"],
                 flipped_indices=(),
                 largest_change_indices=(),
             )

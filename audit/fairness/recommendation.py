@@ -28,7 +28,7 @@ from audit.fairness._stats import (
     resample_weight_chunks,
 )
 from audit.fairness.groups import UNKNOWN, GroupLabels, as_groups
-from audit.fairness.results import Estimate, FairnessResult
+from audit.fairness.results import Estimate, FairnessResult, group_result, group_table, too_few_groups
 
 Recommendations = Mapping[Hashable, Sequence[Hashable]] | pd.DataFrame
 
@@ -124,30 +124,22 @@ def _group_means_result(
         reps = gap(np.where(eligible, sums / sizes, np.nan), kind)
         bounds = (0.0, 1.0) if kind == "ratio" else (0.0, math.inf)
         ci_low, ci_high = interval(value, reps, confidence=confidence, method=ci_method, bounds=bounds)
-    by_group = pd.DataFrame({"group": list(g.names), "n": sizes})
-    for key, col in (extra or {}).items():
-        by_group[key] = col
-    by_group[column] = means
-    by_group["eligible"] = eligible
-    all_notes = list(notes)
-    if int(eligible.sum()) < 2:
-        all_notes.append("fewer than two eligible groups: no between-group comparison")
-    return FairnessResult(
+    return group_result(
         metric=name,
+        names=g.names,
+        eligible=eligible,
         value=value,
+        value_all=value_all,
         ci_low=ci_low,
         ci_high=ci_high,
         p_value=p_value,
-        by_group=by_group,
-        worst_group=worst,
-        best_group=best,
-        excluded_groups=tuple(g.names[i] for i in np.flatnonzero(~eligible)),
-        value_all_groups=value_all,
+        by_group=group_table(g.names, sizes, column, means, eligible, extra),
+        worst=worst,
+        best=best,
         confidence=confidence,
         n_boot=n_boot,
         test=test_name,
-        p_value_adjusted=bonferroni(p_value, int(eligible.sum())),
-        notes=tuple(all_notes),
+        notes=[*notes, *too_few_groups(eligible)],
     )
 
 
@@ -404,21 +396,22 @@ def exposure_parity(
     no_rel = [ig.names[i] for i in np.flatnonzero(np.isnan(ratio))]
     if no_rel:
         notes.append(f"no relevance (ratio undefined) for: {', '.join(no_rel)}")
-    return FairnessResult(
+    return group_result(
         metric="exposure_parity_ratio",
+        names=ig.names,
+        eligible=eligible,
         value=value,
+        value_all=value_all,
         ci_low=ci_low,
         ci_high=ci_high,
         p_value=math.nan,
         by_group=by_group,
-        worst_group=worst,
-        best_group=best,
-        excluded_groups=tuple(ig.names[i] for i in np.flatnonzero(~eligible)),
-        value_all_groups=value_all,
+        worst=worst,
+        best=best,
         confidence=confidence,
         n_boot=n_boot,
         test="none",
-        notes=tuple(notes),
+        notes=notes,
     )
 
 
@@ -743,25 +736,23 @@ def price_differential(
                 "eligible": eligible,
             }
         )
-        group_notes = list(notes)
-        if int(eligible.sum()) < 2:
-            group_notes.append("fewer than two eligible groups: no between-group comparison")
-        return FairnessResult(
+        return group_result(
             metric=name,
+            names=g.names,
+            eligible=eligible,
             value=value,
+            value_all=value_all,
             ci_low=ci_low,
             ci_high=ci_high,
             p_value=p_value,
             by_group=by_group,
-            worst_group=worst,
-            best_group=best,
-            excluded_groups=tuple(g.names[i] for i in np.flatnonzero(~eligible)),
-            value_all_groups=value_all,
+            worst=worst,
+            best=best,
             confidence=confidence,
             n_boot=n_boot,
             test=test_name,
+            notes=[*notes, *too_few_groups(eligible)],
             p_value_adjusted=p_adj,
-            notes=tuple(group_notes),
         )
 
     # raw ratio: Welch test of per-user mean prices, worst vs best group

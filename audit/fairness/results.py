@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
+
+from audit.fairness._stats import bonferroni
 
 Direction = Literal["above", "below"]
 Verdict = Literal["clear_breach", "within_noise", "clear_pass", "undetermined"]
@@ -203,3 +207,71 @@ class FairnessResult:
             "notes": list(self.notes),
             "by_group": records,
         }
+
+
+NO_COMPARISON = "fewer than two eligible groups: no between-group comparison"
+
+
+def too_few_groups(eligible: np.ndarray) -> list[str]:
+    """The note of a comparison with fewer than two eligible groups (none otherwise)."""
+    return [NO_COMPARISON] if int(eligible.sum()) < 2 else []
+
+
+def group_table(
+    names: Sequence[str],
+    sizes: np.ndarray,
+    column: str,
+    values: np.ndarray,
+    eligible: np.ndarray,
+    extra: Mapping[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """A ``by_group`` table: ``group, n``, the ``extra`` columns, ``column``, ``eligible``."""
+    by_group = pd.DataFrame({"group": list(names), "n": sizes})
+    for key, col in (extra or {}).items():
+        by_group[key] = col
+    by_group[column] = values
+    by_group["eligible"] = eligible
+    return by_group
+
+
+def group_result(
+    *,
+    metric: str,
+    names: Sequence[str],
+    eligible: np.ndarray,
+    value: float,
+    value_all: float,
+    ci_low: float,
+    ci_high: float,
+    p_value: float,
+    by_group: pd.DataFrame,
+    worst: str | None,
+    best: str | None,
+    confidence: float,
+    n_boot: int,
+    test: str,
+    notes: Sequence[str],
+    p_value_adjusted: float | None = None,
+) -> FairnessResult:
+    """A :class:`FairnessResult` over the groups ``names``.
+
+    The groups not ``eligible`` are the excluded ones; ``p_value_adjusted``
+    defaults to the Bonferroni correction over the eligible groups' pairs.
+    """
+    return FairnessResult(
+        metric=metric,
+        value=value,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        p_value=p_value,
+        by_group=by_group,
+        worst_group=worst,
+        best_group=best,
+        excluded_groups=tuple(names[i] for i in np.flatnonzero(~eligible)),
+        value_all_groups=value_all,
+        confidence=confidence,
+        n_boot=n_boot,
+        test=test,
+        p_value_adjusted=bonferroni(p_value, int(eligible.sum())) if p_value_adjusted is None else p_value_adjusted,
+        notes=tuple(notes),
+    )

@@ -19,7 +19,6 @@ from numpy.typing import ArrayLike
 from scipy import stats
 
 from audit.fairness._stats import (
-    bonferroni,
     check_bootstrap_args,
     check_min_group_size,
     gap,
@@ -30,7 +29,7 @@ from audit.fairness._stats import (
     two_proportion_test,
 )
 from audit.fairness.groups import GroupLabels, as_groups
-from audit.fairness.results import FairnessResult
+from audit.fairness.results import FairnessResult, group_result, too_few_groups
 
 LENGTH_MISMATCH = "clusters has {got} rows but groups has {expected}"
 MISSING_TREATMENT = "no treatment value for cluster(s) {clusters!r}"
@@ -175,29 +174,28 @@ def cluster_balance(
     )
     worst, best = _extreme_groups(per_group, eligible, t.groups, lower_is_worse=True)
     p_value = _chi2(t.counts[eligible])
-    return FairnessResult(
+    return group_result(
         metric="cluster_balance",
+        names=t.groups,
+        eligible=eligible,
         value=value,
+        value_all=value_all,
         ci_low=ci_low,
         ci_high=ci_high,
         p_value=p_value,
         by_group=by_group,
-        worst_group=worst,
-        best_group=best,
-        excluded_groups=tuple(t.groups[i] for i in np.flatnonzero(~eligible)),
-        value_all_groups=value_all,
+        worst=worst,
+        best=best,
         confidence=confidence,
         n_boot=n_boot,
         test="chi2" if math.isfinite(p_value) else "none",
-        p_value_adjusted=p_value,
         notes=_notes(eligible, len(t.clusters)),
+        p_value_adjusted=p_value,
     )
 
 
 def _notes(eligible: np.ndarray, n_clusters: int) -> tuple[str, ...]:
-    notes = []
-    if int(eligible.sum()) < 2:
-        notes.append("fewer than two eligible groups: no between-group comparison")
+    notes = too_few_groups(eligible)
     if n_clusters < 2:
         notes.append("a single cluster: the segmentation cannot separate groups")
     return tuple(notes)
@@ -299,22 +297,23 @@ def total_variation_distance(
         ci_low, ci_high = interval(value, reps, confidence=confidence, method=ci_method, bounds=(0.0, 1.0))
     p_value = _chi2(t.counts[eligible])
     by_group = pd.DataFrame({"group": list(t.groups), "n": sizes, "tv_to_overall": to_all, "eligible": eligible})
-    return FairnessResult(
+    return group_result(
         metric=f"total_variation_{method}",
+        names=t.groups,
+        eligible=eligible,
         value=value,
+        value_all=value_all,
         ci_low=ci_low,
         ci_high=ci_high,
         p_value=p_value,
         by_group=by_group,
-        worst_group=worst,
-        best_group=best,
-        excluded_groups=tuple(t.groups[i] for i in np.flatnonzero(~eligible)),
-        value_all_groups=value_all,
+        worst=worst,
+        best=best,
         confidence=confidence,
         n_boot=n_boot,
         test="chi2" if math.isfinite(p_value) else "none",
-        p_value_adjusted=p_value,
         notes=_notes(eligible, len(t.clusters)),
+        p_value_adjusted=p_value,
     )
 
 
@@ -404,22 +403,23 @@ def segment_treatment_impact_ratio(
             p_value = _permutation_p(t.counts, tr, eligible, value, n_permutations, rng)
             test_name = "permutation"
     by_group = pd.DataFrame({"group": list(t.groups), "n": sizes, "treatment_rate": rate, "eligible": eligible})
-    return FairnessResult(
+    return group_result(
         metric="segment_treatment_impact_ratio",
+        names=t.groups,
+        eligible=eligible,
         value=value,
+        value_all=value_all,
         ci_low=ci_low,
         ci_high=ci_high,
         p_value=p_value,
         by_group=by_group,
-        worst_group=worst,
-        best_group=best,
-        excluded_groups=tuple(t.groups[i] for i in np.flatnonzero(~eligible)),
-        value_all_groups=value_all,
+        worst=worst,
+        best=best,
         confidence=confidence,
         n_boot=n_boot,
         test=test_name,
-        p_value_adjusted=bonferroni(p_value, int(eligible.sum())) if binary else p_value,
         notes=_notes(eligible, len(t.clusters)),
+        p_value_adjusted=None if binary else p_value,
     )
 
 

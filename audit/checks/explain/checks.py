@@ -75,6 +75,16 @@ def _skip_reason(subject: Subject) -> str:
     return "the model was not shared (predictions only), so no explanation can be computed"
 
 
+def adverse_reasons(ctx: AuditContext, artifact: Any, *, sample_rows: int, **options: Any) -> tuple[list[Any], tuple[set[str], set[str], set[str]]]:
+    """Reason codes of the model's adverse decisions (never naming an excluded feature) and those exclusions."""
+    from audit.explain import adverse_direction, reason_codes
+
+    protected, proxies, identifiers = excluded = excluded_features(ctx, artifact)
+    exp = explanation_for(ctx, artifact, sample_rows=sample_rows, seed=ctx.seed)
+    codes = reason_codes(exp, adverse_mask=adverse_mask(artifact), direction=adverse_direction(artifact), excluded_features=protected | proxies | identifiers, **options)
+    return codes, excluded
+
+
 class ReasonCodesParams(_ExplainParams):
     max_reasons: int = Field(4, ge=1, le=10, description="Reasons per adverse decision (Reg B commentary: no more than four).")
     max_excluded_share: float = Field(0.0, ge=0, le=1, description="Largest acceptable share of adverse decisions driven by a protected attribute, proxy or identifier among the top reasons.")
@@ -103,12 +113,8 @@ class ReasonCodes(Check):
         if not _explainable(subject):
             yield self.skip(subject.label, _skip_reason(subject))
             return
-        from audit.explain import adverse_direction, reason_codes
-
-        protected, proxies, identifiers = excluded_features(ctx, art)
-        exp = explanation_for(ctx, art, sample_rows=params.sample_rows, seed=ctx.seed)
         mapping = {**ctx.shared.get("reason_code_mapping", {}), **params.mapping}
-        codes = reason_codes(exp, adverse_mask=adverse_mask(art), direction=adverse_direction(art), excluded_features=protected | proxies | identifiers, mapping=mapping, max_reasons=params.max_reasons)
+        codes, (protected, proxies, identifiers) = adverse_reasons(ctx, art, sample_rows=params.sample_rows, mapping=mapping, max_reasons=params.max_reasons)
         ctx.shared.setdefault("reason_codes", {})[art.name] = codes
         if not codes:
             yield self.skip(subject.label, "the model made no adverse decision on the evaluation rows")
@@ -171,13 +177,11 @@ class Coverage(Check):
         if not _explainable(subject):
             yield self.judge(subject.label, 0.0, threshold=params.min_coverage, op=">=", what="share of adverse decisions with a stored explanation", note=_skip_reason(subject))
             return
-        from audit.explain import adverse_direction, coverage, reason_codes
+        from audit.explain import coverage
 
         codes = ctx.shared.get("reason_codes", {}).get(art.name)
         if codes is None:
-            protected, proxies, identifiers = excluded_features(ctx, art)
-            exp = explanation_for(ctx, art, sample_rows=params.sample_rows, seed=ctx.seed)
-            codes = reason_codes(exp, adverse_mask=adverse_mask(art), direction=adverse_direction(art), excluded_features=protected | proxies | identifiers)
+            codes, _ = adverse_reasons(ctx, art, sample_rows=params.sample_rows)
         if not codes:
             yield self.skip(subject.label, "the model made no adverse decision on the evaluation rows")
             return

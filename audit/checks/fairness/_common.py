@@ -343,5 +343,22 @@ def no_groups(check: Check, base: str, skipped: Mapping[str, str]) -> Outcome:
     return check.skip(base, "no protected attributes are recorded with the model: declare roles.protected for its dataset")
 
 
+def protected_groupings(
+    check: Check, label: str, frame: pd.DataFrame | None, artifact: Any, ctx: AuditContext, wanted: Sequence[str] | None
+) -> tuple[list[Grouping], list[Outcome]]:
+    """The groupings of ``frame``'s protected attributes and the skips to report before them.
+
+    Without a grouping the skips end with the one for a model that records no
+    usable protected attribute.
+    """
+    if frame is None or frame.shape[1] == 0:
+        return [], [no_groups(check, label, {})]
+    groups, skipped, _ = groupings(frame, artifact, ctx, wanted)
+    skips = skip_attributes(check, label, skipped, wanted)
+    if not groups:
+        skips.append(no_groups(check, label, skipped))
+    return groups, skips
+
+
 def outcome(subject: str, status: Status, message: str, **kw: Any) -> Outcome:
     return Outcome(subject=subject, status=status, message=message, **kw)

@@ -30,7 +30,7 @@ from audit.checks.fairness._common import (
     groupings,
     no_groups,
     num,
-    skip_attributes,
+    protected_groupings,
     wilson,
 )
 from audit.core.check import Check, CheckMeta, register
@@ -75,6 +75,20 @@ def rate_ci(by_group: pd.DataFrame, rate: str, den: str, confidence: float) -> l
     return out
 
 
+def favourable_rate_result(metric: Any, merits: np.ndarray | None, received: np.ndarray, g: Grouping, params: Any, ctx: AuditContext) -> Any:
+    """``metric`` (a rate disparity of :mod:`audit.fairness`) of the favourable decisions over ``g``'s groups."""
+    return metric(
+        merits,
+        received,
+        groups=g.groups,
+        pos_label=True,
+        min_group_size=params.min_group_size,
+        n_boot=params.n_boot,
+        confidence=params.confidence,
+        seed=ctx.seed,
+    )
+
+
 class _ClassifierCheck(Check):
     """Runs :meth:`measure` for each protected attribute of a classifier."""
 
@@ -83,15 +97,8 @@ class _ClassifierCheck(Check):
 
     def evaluate(self, subject: Subject, params: Any, ctx: AuditContext) -> Iterable[Outcome]:
         art = subject.obj
-        frame = art.sensitive
-        if frame is None or frame.shape[1] == 0:
-            yield no_groups(self, subject.label, {})
-            return
-        groups, skipped, _bands = groupings(frame, art, ctx, params.attributes)
-        yield from skip_attributes(self, subject.label, skipped, params.attributes)
-        if not groups:
-            yield no_groups(self, subject.label, skipped)
-            return
+        groups, skips = protected_groupings(self, subject.label, art.sensitive, art, ctx, params.attributes)
+        yield from skips
         for g in groups:
             yield from self.measure(f"{subject.label}/by:{g.attribute}", art, g, params, ctx)
 
@@ -111,16 +118,7 @@ def impact_ratio_outcome(
     check: Check, label: str, art: Any, g: Grouping, params: Any, ctx: AuditContext, *, min_ratio: float
 ) -> Outcome:
     _, received = favourable_labels(art)
-    res = selection_rate_impact_ratio(
-        None,
-        received,
-        groups=g.groups,
-        pos_label=True,
-        min_group_size=params.min_group_size,
-        n_boot=params.n_boot,
-        confidence=params.confidence,
-        seed=ctx.seed,
-    )
+    res = favourable_rate_result(selection_rate_impact_ratio, None, received, g, params, ctx)
     best = res.by_group.loc[res.by_group["group"] == res.best_group, "selection_rate"]
     evidence: dict[str, Any] = {"favourable_outcome": favourable_phrase(art)}
     if len(best):
@@ -171,16 +169,7 @@ def parity_difference_outcome(
     check: Check, label: str, art: Any, g: Grouping, params: Any, ctx: AuditContext, *, max_difference: float
 ) -> Outcome:
     _, received = favourable_labels(art)
-    res = demographic_parity_difference(
-        None,
-        received,
-        groups=g.groups,
-        pos_label=True,
-        min_group_size=params.min_group_size,
-        n_boot=params.n_boot,
-        confidence=params.confidence,
-        seed=ctx.seed,
-    )
+    res = favourable_rate_result(demographic_parity_difference, None, received, g, params, ctx)
     return fairness_outcome(
         check,
         label,
@@ -240,16 +229,7 @@ class EqualizedOddsDifference(_ClassifierCheck):
 
     def measure(self, label: str, art: Any, g: Grouping, params: DifferenceParams, ctx: AuditContext) -> Iterable[Outcome]:
         merits, received = favourable_labels(art)
-        res = equalized_odds_difference(
-            merits,
-            received,
-            groups=g.groups,
-            pos_label=True,
-            min_group_size=params.min_group_size,
-            n_boot=params.n_boot,
-            confidence=params.confidence,
-            seed=ctx.seed,
-        )
+        res = favourable_rate_result(equalized_odds_difference, merits, received, g, params, ctx)
         bg = res.by_group
         elig = bg["eligible"].to_numpy(dtype=bool)
         gaps = {}
@@ -304,16 +284,7 @@ class EqualOpportunityDifference(_ClassifierCheck):
 
     def measure(self, label: str, art: Any, g: Grouping, params: DifferenceParams, ctx: AuditContext) -> Iterable[Outcome]:
         merits, received = favourable_labels(art)
-        res = equal_opportunity_difference(
-            merits,
-            received,
-            groups=g.groups,
-            pos_label=True,
-            min_group_size=params.min_group_size,
-            n_boot=params.n_boot,
-            confidence=params.confidence,
-            seed=ctx.seed,
-        )
+        res = favourable_rate_result(equal_opportunity_difference, merits, received, g, params, ctx)
         yield fairness_outcome(
             self,
             label,

@@ -14,17 +14,13 @@ from scipy import stats
 from audit.checks.fairness._common import (
     Grouping,
     GroupParams,
-    bands_for,
     clarity,
     fairness_outcome,
     fmt_ci,
     fmt_p,
     group_rows,
-    grouping,
-    no_groups,
     num,
-    resolve_attributes,
-    skip_attributes,
+    protected_groupings,
     small_groups_note,
 )
 from audit.core.check import Check, CheckMeta, CheckParams, fmt, register
@@ -46,6 +42,11 @@ SHARED_LIST_MIN_USERS = 5
 
 # ---------------------------------------------------------------------------
 # helpers
+
+
+def cutoff(art: Any, k: int | None = None) -> int:
+    """The list length judged: ``k`` when given, else the artifact's k (default 10)."""
+    return k or int(getattr(art, "k", 10) or 10)
 
 
 def rec_lists(art: Any, k: int | None = None) -> dict[Any, list[Any]]:
@@ -87,15 +88,6 @@ def user_attributes(art: Any) -> pd.DataFrame:
     return pd.DataFrame()
 
 
-def user_groupings(art: Any, ctx: AuditContext, wanted: list[str] | None) -> tuple[pd.DataFrame, list[Grouping], dict[str, str]]:
-    frame = user_attributes(art)
-    if frame.empty:
-        return frame, [], {}
-    bands = bands_for(art, ctx)
-    attrs, skipped = resolve_attributes(frame, bands, wanted)
-    return frame, [grouping(frame, [a], bands) for a in attrs], skipped
-
-
 def user_series(frame: pd.DataFrame, g: Grouping) -> pd.Series:
     return pd.Series(g.labels, index=frame.index)
 
@@ -115,11 +107,9 @@ def t_interval(values: np.ndarray, confidence: float, *, floor: float | None = N
 class _UserGroupCheck(Check):
     def evaluate(self, subject: Subject, params: Any, ctx: AuditContext) -> Iterable[Outcome]:
         art = subject.obj
-        frame, groups, skipped = user_groupings(art, ctx, params.attributes)
-        yield from skip_attributes(self, subject.label, skipped, params.attributes)
-        if not groups:
-            yield no_groups(self, subject.label, skipped)
-            return
+        frame = user_attributes(art)
+        groups, skips = protected_groupings(self, subject.label, frame, art, ctx, params.attributes)
+        yield from skips
         for g in groups:
             yield from self.measure(f"{subject.label}/by:{g.attribute}", art, user_series(frame, g), g, params, ctx)
 
@@ -155,7 +145,7 @@ class UserQualityGap(_UserGroupCheck):
     Params = QualityParams
 
     def measure(self, label: str, art: Any, users: pd.Series, g: Grouping, params: QualityParams, ctx: AuditContext) -> Iterable[Outcome]:
-        k = params.k or int(getattr(art, "k", 10) or 10)
+        k = cutoff(art, params.k)
         recs = rec_lists(art, k)
         served = set(recs)
         rel = relevant_items(art, params.relevance_threshold, served)
@@ -221,7 +211,7 @@ class ExposureParity(Check):
 
     def evaluate(self, subject: Subject, params: ExposureParams, ctx: AuditContext) -> Iterable[Outcome]:
         art = subject.obj
-        k = params.k or int(getattr(art, "k", 10) or 10)
+        k = cutoff(art, params.k)
         recs = rec_lists(art, k)
         rel = relevant_items(art, params.relevance_threshold, set(recs))
         items = art.item_features.set_index("item_id")
@@ -292,7 +282,7 @@ class PopularityBias(Check):
 
     def evaluate(self, subject: Subject, params: PopularityParams, ctx: AuditContext) -> Iterable[Outcome]:
         art = subject.obj
-        k = params.k or int(getattr(art, "k", 10) or 10)
+        k = cutoff(art, params.k)
         recs = rec_lists(art, k)
         if not recs:
             yield self.skip(subject.label, "the model recorded no recommendations")
@@ -351,7 +341,7 @@ class PriceDifferential(_UserGroupCheck):
     Params = PriceParams
 
     def measure(self, label: str, art: Any, users: pd.Series, g: Grouping, params: PriceParams, ctx: AuditContext) -> Iterable[Outcome]:
-        k = params.k or int(getattr(art, "k", 10) or 10)
+        k = cutoff(art, params.k)
         recs = rec_lists(art, k)
         items = art.item_features.set_index("item_id")
         if "price" in items.columns:
@@ -524,7 +514,7 @@ class NonPersonalisedOption(Check):
         if not opted_out:
             yield self.skip(subject.label, f"no user known to the model has {params.consent_column} = False: nothing to check", evidence={"users_known": len(known)})
             return
-        k = int(getattr(art, "k", 10) or 10)
+        k = cutoff(art)
         items = art.item_features
         popular: set[Any] = set()
         if "popularity" in items.columns:

@@ -13,10 +13,8 @@ from audit.checks.fairness._common import (
     Grouping,
     GroupParams,
     fairness_outcome,
-    groupings,
-    no_groups,
     num,
-    skip_attributes,
+    protected_groupings,
     wilson,
 )
 from audit.core.check import Check, CheckMeta, register
@@ -86,14 +84,9 @@ class _SegmentCheck(Check):
 
     def evaluate(self, subject: Subject, params: Any, ctx: AuditContext) -> Iterable[Outcome]:
         art = subject.obj
-        frame = art.sensitive
-        if frame is None or frame.shape[1] == 0:
-            yield no_groups(self, subject.label, {})
-            return
-        groups, skipped, _ = groupings(frame, art, ctx, params.attributes)
-        yield from skip_attributes(self, subject.label, skipped, params.attributes)
+        groups, skips = protected_groupings(self, subject.label, art.sensitive, art, ctx, params.attributes)
+        yield from skips
         if not groups:
-            yield no_groups(self, subject.label, skipped)
             return
         segments = segment_names(art)
         record_composition(ctx, art, segments, groups)
@@ -265,14 +258,9 @@ class SegmentTreatmentRatio(Check):
         if not art.treatment:
             yield self.skip(subject.label, "no treatment (offer, price or tier) is attached to the segments: nothing to compare")
             return
-        frame = art.sensitive
-        if frame is None or frame.shape[1] == 0:
-            yield no_groups(self, subject.label, {})
-            return
-        groups, skipped, _ = groupings(frame, art, ctx, params.attributes)
-        yield from skip_attributes(self, subject.label, skipped, params.attributes)
+        groups, skips = protected_groupings(self, subject.label, art.sensitive, art, ctx, params.attributes)
+        yield from skips
         if not groups:
-            yield no_groups(self, subject.label, skipped)
             return
         segments = segment_names(art)
         record_composition(ctx, art, segments, groups)

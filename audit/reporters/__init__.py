@@ -6,7 +6,7 @@ from pathlib import Path
 from types import ModuleType
 
 from audit.core.result import AuditResult
-from audit.reporters import html, json_report, junit, markdown, manifest, sarif
+from audit.reporters import html, json_report, junit, manifest, markdown, sarif
 from audit.reporters.atomic import write_atomic
 
 REPORTERS: dict[str, ModuleType] = {

@@ -332,7 +332,7 @@ class Filler:
                     _fixed_date(en).strftime("%Y-%m-%d"),
                     _fixed_date(en).strftime("%d/%m/%Y"),
                     _fixed_date(en).strftime("%B %d, %Y"),
-                    en.day_of_week(),
+                    _fixed_date(en).strftime("%A"),
                 ]
             )
         if kind == "zhdate":

@@ -71,6 +71,8 @@ def environment() -> Environment:
     env.filters["provenance"] = provenance_phrase
     env.filters["subject_phrase"] = subject_phrase
     env.filters["kv"] = _kv
+    env.filters["group_tables"] = group_tables
+    env.filters["qualifier"] = subject_qualifier
     return env
 
 
@@ -246,7 +248,13 @@ def _subject_parts(subject: str) -> dict[str, str]:
     return dict(p.split(":", 1) for p in (subject or "").split("/") if ":" in p)
 
 
-def _finding_view(f: Mapping[str, Any], idx: int, blocking: set[str], chart_set: charts.ChartSet) -> dict[str, Any]:
+def subject_qualifier(subject: str) -> str:
+    """What a subject adds to its dataset or model: "by age_band, metric auc" or ""."""
+    parts = [p.split(":", 1) for p in (subject or "").split("/")[1:] if ":" in p]
+    return ", ".join(f"{k} {v}" for k, v in parts)
+
+
+def _finding_view(f: Mapping[str, Any], idx: int, blocking: set[str], *, for_pdf: bool) -> dict[str, Any]:
     ev = f.get("evidence") or {}
     if not isinstance(ev, Mapping):
         ev = {"evidence": ev}
@@ -258,6 +266,8 @@ def _finding_view(f: Mapping[str, Any], idx: int, blocking: set[str], chart_set:
         "blocking": key in blocking,
         "by_group": [],
         "chart": None,
+        "chart_args": None,
+        "print": for_pdf,
         "ci": None,
         "other_evidence": {},
     }
@@ -272,9 +282,9 @@ def _finding_view(f: Mapping[str, Any], idx: int, blocking: set[str], chart_set:
         metric = str(ev.get("metric") or "group value")
         view["chart_line"] = (label, line) if line is not None else None
         if f["status"] in ("fail", "error", "waived"):  # passing results keep their table, without a chart
-            view["chart"] = chart_set.draw(
+            view["chart_args"] = (
                 f"Group rates with confidence intervals for {f['check_id']} on {f['subject']}",
-                charts.group_rates, view["by_group"], metric=metric, threshold=line, threshold_label=label,
+                charts.group_rates, view["by_group"], {"metric": metric, "threshold": line, "threshold_label": label},
             )
     # failures, errors and waivers get a full card (with a chart); passes and skips a table row
     view["notable"] = f["status"] in ("fail", "error", "waived") or bool(f.get("waiver"))
@@ -285,6 +295,28 @@ def _finding_view(f: Mapping[str, Any], idx: int, blocking: set[str], chart_set:
         if k not in EVIDENCE_HANDLED:
             view["other_evidence"][k] = row_references_as_counts(k, v)
     return view
+
+
+def _charted(fviews: list[dict[str, Any]], *, for_pdf: bool) -> list[dict[str, Any]]:
+    """The findings whose group chart is drawn.
+
+    In HTML every failing, erroring or waived finding with group values has its chart.
+    The PDF is the document that is signed and printed: it keeps every group table but
+    draws the chart of one finding per dataset or model (the one that weighs most on the
+    gate), and points to report.html for the others.
+    """
+    candidates = [fv for fv in fviews if fv["chart_args"] is not None]
+    if not for_pdf:
+        return candidates
+    best: dict[str, dict[str, Any]] = {}
+    for fv in candidates:
+        f = fv["f"]
+        owner = (f["subject"] or "").split("/", 1)[0]
+        rank = (fv["blocking"], f["status"] == "error", Severity(f["severity"]).rank)
+        held = best.get(owner)
+        if held is None or rank > (held["blocking"], held["f"]["status"] == "error", Severity(held["f"]["severity"]).rank):
+            best[owner] = fv
+    return [fv for fv in candidates if any(fv is b for b in best.values())]
 
 
 _ROW_REFERENCE_KEY = re.compile(r"(^|_)rows?_(ids?|indices|positions|by_)|row_(ids?|indices|positions)$|^rows_by_")
@@ -335,6 +367,43 @@ def _plain_language(f: Mapping[str, Any]) -> str:
 
 # ---------------------------------------------------------------------------
 # datasets and models
+
+
+def group_tables(fvs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One table per protected attribute: a row per group, a column per failing result.
+
+    The PDF shows the per-group values of all failing, erroring or waived findings of a
+    dataset or model this way, instead of one table per finding. Columns with the same
+    metric and the same values (demographic parity and the impact ratio read the same
+    selection rates) are merged, naming every check they serve.
+    """
+    by_attr: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for fv in fvs:
+        if fv["notable"] and fv["by_group"]:
+            ev = fv["f"].get("evidence") if isinstance(fv["f"].get("evidence"), Mapping) else {}
+            attr = _subject_parts(fv["f"]["subject"]).get("by") or str(ev.get("attribute") or "group")
+            by_attr[attr].append(fv)
+    tables = []
+    for attr, members in by_attr.items():
+        columns: list[dict[str, Any]] = []
+        for fv in members:
+            ev = fv["f"].get("evidence") if isinstance(fv["f"].get("evidence"), Mapping) else {}
+            cells = {str(g["group"]): g for g in fv["by_group"]}
+            signature = (str(ev.get("metric") or "value"), tuple(sorted((k, repr(g["value"]), repr(g["ci_low"]), repr(g["ci_high"])) for k, g in cells.items())))
+            for col in columns:
+                if col["signature"] == signature:
+                    col["checks"].append(fv)
+                    break
+            else:
+                columns.append({"signature": signature, "metric": signature[0], "checks": [fv], "cells": cells})
+        groups: dict[str, dict[str, Any]] = {}
+        for col in columns:
+            for name, g in col["cells"].items():
+                row = groups.setdefault(name, {"group": g["group"], "n": g["n"], "eligible": g["eligible"]})
+                row["eligible"] = row["eligible"] and g["eligible"]
+        rows = [{**row, "cells": [col["cells"].get(name) for col in columns]} for name, row in groups.items()]
+        tables.append({"attribute": attr, "columns": [{"metric": c["metric"], "checks": c["checks"]} for c in columns], "rows": rows})
+    return tables
 
 
 def _pii_rows(fv: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -517,7 +586,10 @@ def context(result: AuditResult, *, for_pdf: bool = False, extra_limitations: It
     extras = r.get("extras") or {}
     chart_set = charts.ChartSet("pdf" if for_pdf else "c", text_as_paths=not for_pdf)
     blocking = set(r["gate"].get("blocking") or ())
-    fviews = [_finding_view(f, i, blocking, chart_set) for i, f in enumerate(r["findings"])]
+    fviews = [_finding_view(f, i, blocking, for_pdf=for_pdf) for i, f in enumerate(r["findings"])]
+    for fv in _charted(fviews, for_pdf=for_pdf):
+        title, fn, rows, kwargs = fv["chart_args"]
+        fv["chart"] = chart_set.draw(title, fn, rows, **kwargs)
     by_key = {fv["key"]: fv for fv in fviews}
 
     failing = [fv for fv in fviews if fv["f"]["status"] in ("fail", "error")]

@@ -149,3 +149,60 @@ def test_pdf_fetches_nothing(monkeypatch, tmp_path):
     out = pdf.render(None)  # type: ignore[arg-type]
     reader = pypdf.PdfReader(io.BytesIO(out))
     assert not list(reader.pages[0].images)
+
+
+def test_every_finding_is_in_the_pdf(result, reader, pages_text):
+    """The signing edition is compact, not partial: each finding has its anchor and check id."""
+    dests = reader.named_destinations
+    findings = result.to_dict()["findings"]
+    assert findings
+    for i, f in enumerate(findings):
+        anchor = f"finding-{i}"
+        assert anchor in dests, (anchor, f["check_id"], f["subject"])
+        page = reader.get_destination_page_number(dests[anchor])
+        near = "".join((pages_text[page] + pages_text[page + 1] if page + 1 < len(pages_text) else pages_text[page]).split())
+        assert f["check_id"] in near, (anchor, f["check_id"], page)
+
+
+def test_pdf_group_tables_carry_values_and_intervals(result, reader, pages_text):
+    text = _squash("\n".join(pages_text[i] for i in range(len(pages_text))))
+    failing = [f for f in result.to_dict()["findings"] if f["status"] == "fail" and (f.get("evidence") or {}).get("by_group")]
+    assert failing
+    for f in failing:
+        for g in f["evidence"]["by_group"]:
+            cell = html._num(g["value"])
+            if g.get("ci_low") is not None and g.get("ci_high") is not None:
+                cell += f" {html._num(g['ci_low'])}–{html._num(g['ci_high'])}"
+            assert cell in text, (f["check_id"], f["subject"], g)
+
+
+def test_pdf_is_the_signing_edition_and_says_where_the_rest_is(reader, pages_text, html_text):
+    titles = [t for _d, t, _p in _flat_outline(reader)]
+    assert "Appendix: index of all findings" not in titles
+    assert "Appendix: index of all findings" in html_text
+    contents = _squash(pages_text[1])
+    assert "edition for signature" in contents and "report.html" in contents and "findings.json" in contents
+
+
+def test_group_tables_merge_identical_columns_and_keep_small_groups_visible():
+    def fv(check, subject, metric, rows, status="fail"):
+        f = {"check_id": check, "subject": subject, "status": status, "evidence": {"metric": metric}}
+        by = [{"group": g, "n": n, "value": v, "ci_low": lo, "ci_high": hi, "eligible": n >= 30} for g, n, v, lo, hi in rows]
+        return {"f": f, "notable": status != "pass", "by_group": by}
+
+    rates = [("F", 400, 0.4, 0.35, 0.45), ("M", 420, 0.6, 0.55, 0.65), ("X", 9, 0.9, 0.5, 1.0)]
+    tables = html.group_tables([
+        fv("fairness.demographic_parity_difference", "model:m/by:gender", "selection rate", rates),
+        fv("fairness.selection_rate_impact_ratio", "model:m/by:gender", "selection rate", rates),
+        fv("fairness.equalized_odds_difference", "model:m/by:gender", "false positive rate", [("F", 400, 0.2, 0.1, 0.3), ("M", 420, 0.25, 0.2, 0.3)]),
+        fv("fairness.calibration_by_group", "model:m/by:age_band", "ece", [("18-29", 100, 0.1, None, None)]),
+        fv("fairness.demographic_parity_difference", "model:m/by:region", "selection rate", [("north", 50, 0.5, 0.4, 0.6)], status="pass"),
+    ])
+    assert [t["attribute"] for t in tables] == ["gender", "age_band"]  # passing results have no table
+    gender = tables[0]
+    assert [c["metric"] for c in gender["columns"]] == ["selection rate", "false positive rate"]
+    assert [fv["f"]["check_id"] for fv in gender["columns"][0]["checks"]] == ["fairness.demographic_parity_difference", "fairness.selection_rate_impact_ratio"]
+    rows = {r["group"]: r for r in gender["rows"]}
+    assert set(rows) == {"F", "M", "X"}
+    assert rows["X"]["eligible"] is False and rows["X"]["cells"][1] is None  # shown, marked, blank where unmeasured
+    assert rows["F"]["cells"][1]["value"] == 0.2

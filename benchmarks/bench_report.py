@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             result, w_build, _ = _timed(lambda: result_from_json(json.loads(args.findings.read_text(encoding="utf-8"))))
         else:
             result, w_build, _ = _timed(lambda: realistic_result(Path(tmp) / "inputs", scale=args.scale))
-        # first render pays one-off costs (matplotlib and font caches, WeasyPrint CSS parsing)
+        # first render pays one-off costs (font lookups, WeasyPrint CSS parsing)
         (_, w_first_html, c_first_html) = _timed(lambda: html.render(result))
         (_, w_first_pdf, c_first_pdf) = _timed(lambda: pdf.render(result))
         rows = []

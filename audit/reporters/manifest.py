@@ -14,7 +14,7 @@ from audit.core.errors import AuditInputError, ErrorItem
 FILENAME = "manifest.json"
 LIBRARIES = (
     "pandas", "numpy", "scikit-learn", "scipy", "presidio-analyzer", "presidio-anonymizer", "spacy",
-    "fairlearn", "shap", "jinja2", "weasyprint", "pydantic", "skops", "scikit-surprise", "jieba", "matplotlib",
+    "fairlearn", "shap", "jinja2", "weasyprint", "pydantic", "skops", "scikit-surprise", "jieba", "pillow",
 )
 
 

@@ -124,7 +124,7 @@ def test_datasets_models_and_charts(html_text, result):
     # table only), SHAP bar and beeswarm; one segment composition, one exposure chart
     assert len(charts) == 2 * 1 + 2 * 2 + 1 + 1
     assert "reference: best group" in html_text
-    assert CHINESE_GROUP in html_text  # group name in the table; in the chart it is drawn as glyph outlines
+    assert CHINESE_GROUP in html_text  # group name in the table and as <text> in the chart
     assert "Two or more late payments in the last 12 months" in html_text
     assert "C****17" in html_text
 

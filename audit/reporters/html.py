@@ -268,6 +268,7 @@ def _finding_view(f: Mapping[str, Any], idx: int, blocking: set[str], *, for_pdf
         "chart": None,
         "chart_args": None,
         "print": for_pdf,
+        "owned": False,
         "ci": None,
         "other_evidence": {},
     }
@@ -621,6 +622,7 @@ def context(result: AuditResult, *, for_pdf: bool = False, extra_limitations: It
             unowned.append(fv)
         else:
             owned[owner].append(fv)
+            fv["owned"] = True  # shown in its dataset's or model's section, which names the owner
     measured_ids = {fv["f"]["check_id"] for fv in fviews if fv not in nothing_to_run}
     checks_measured = [c for c in r["checks"] if c.get("id") in measured_ids]
     checks_not_run = [c for c in r["checks"] if c.get("id") not in measured_ids]

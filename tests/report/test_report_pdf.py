@@ -172,7 +172,7 @@ def test_pdf_group_tables_carry_values_and_intervals(result, reader, pages_text)
         for g in f["evidence"]["by_group"]:
             cell = html._num(g["value"])
             if g.get("ci_low") is not None and g.get("ci_high") is not None:
-                cell += f" {html._num(g['ci_low'])}–{html._num(g['ci_high'])}"
+                cell += f" ({html._num(g['ci_low'])}–{html._num(g['ci_high'])})"
             assert cell in text, (f["check_id"], f["subject"], g)
 
 
@@ -206,3 +206,17 @@ def test_group_tables_merge_identical_columns_and_keep_small_groups_visible():
     assert set(rows) == {"F", "M", "X"}
     assert rows["X"]["eligible"] is False and rows["X"]["cells"][1] is None  # shown, marked, blank where unmeasured
     assert rows["F"]["cells"][1]["value"] == 0.2
+
+
+def test_pdf_states_blocking_findings_in_full_and_others_with_their_figures(result, pages_text):
+    text = "".join("".join(pages_text[i] for i in range(len(pages_text))).split())
+    blocking = set(result.gate.blocking)
+    findings = result.to_dict()["findings"]
+    full = [f for f in findings if f"{f['check_id']}::{f['subject']}" in blocking]
+    brief = [f for f in findings if f["status"] == "fail" and f"{f['check_id']}::{f['subject']}" not in blocking and not f.get("waiver")]
+    assert full and brief
+    for f in full:
+        assert "".join(f["message"].split())[:60] in text, f["check_id"]
+    for f in brief:
+        figures = f"observed{html._num(f['observed'])},threshold{html._num(f['threshold'])}"
+        assert f"{f['check_id']}" in text and figures in text, (f["check_id"], figures)

@@ -371,16 +371,17 @@ def _plain_language(f: Mapping[str, Any]) -> str:
 
 
 def group_tables(fvs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One table per protected attribute: a row per group, a column per failing result.
+    """One table per protected attribute: a row per group, a column per result.
 
     The PDF shows the per-group values of all failing, erroring or waived findings of a
-    dataset or model this way, instead of one table per finding. Columns with the same
+    dataset or model this way, instead of one table per finding, and the per-group
+    evaluation (performance results) whatever its status. Columns with the same
     metric and the same values (demographic parity and the impact ratio read the same
     selection rates) are merged, naming every check they serve.
     """
     by_attr: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for fv in fvs:
-        if fv["notable"] and fv["by_group"]:
+        if fv["by_group"] and (fv["notable"] or fv["f"].get("category") == "performance"):
             ev = fv["f"].get("evidence") if isinstance(fv["f"].get("evidence"), Mapping) else {}
             attr = _subject_parts(fv["f"]["subject"]).get("by") or str(ev.get("attribute") or "group")
             by_attr[attr].append(fv)
@@ -403,8 +404,17 @@ def group_tables(fvs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 row = groups.setdefault(name, {"group": g["group"], "n": g["n"], "eligible": g["eligible"]})
                 row["eligible"] = row["eligible"] and g["eligible"]
         rows = [{**row, "cells": [col["cells"].get(name) for col in columns]} for name, row in groups.items()]
-        tables.append({"attribute": attr, "columns": [{"metric": c["metric"], "checks": c["checks"]} for c in columns], "rows": rows})
+        tables.append({"attribute": attr, "columns": [{"metric": c["metric"], "checks": c["checks"], "label": _column_label(c["checks"])} for c in columns], "rows": rows})
     return tables
+
+
+def _column_label(fvs: Iterable[Mapping[str, Any]]) -> str:
+    """The checks a group-table column serves, in words: "demographic parity difference; ..."."""
+    names = []
+    for fv in fvs:
+        f = fv["f"]
+        names.append("evaluation per group" if f.get("category") == "performance" else f["check_id"].split(".", 1)[-1].replace("_", " "))
+    return "; ".join(dict.fromkeys(names))
 
 
 def _pii_rows(fv: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -197,8 +197,12 @@ def test_group_tables_merge_identical_columns_and_keep_small_groups_visible():
         fv("fairness.equalized_odds_difference", "model:m/by:gender", "false positive rate", [("F", 400, 0.2, 0.1, 0.3), ("M", 420, 0.25, 0.2, 0.3)]),
         fv("fairness.calibration_by_group", "model:m/by:age_band", "ece", [("18-29", 100, 0.1, None, None)]),
         fv("fairness.demographic_parity_difference", "model:m/by:region", "selection rate", [("north", 50, 0.5, 0.4, 0.6)], status="pass"),
+        {**fv("perf.by_group", "model:m/by:tier/metric:auc", "auc", [("gold", 80, 0.8, 0.7, 0.9)], status="pass"), "f": {"check_id": "perf.by_group", "subject": "model:m/by:tier/metric:auc", "status": "pass", "category": "performance", "evidence": {"metric": "auc"}}},
     ])
-    assert [t["attribute"] for t in tables] == ["gender", "age_band"]  # passing results have no table
+    # passing fairness results have no table; the evaluation per group is shown whatever its status
+    assert [t["attribute"] for t in tables] == ["gender", "age_band", "tier"]
+    assert tables[0]["columns"][0]["label"] == "demographic parity difference; selection rate impact ratio"
+    assert tables[2]["columns"][0]["label"] == "evaluation per group"
     gender = tables[0]
     assert [c["metric"] for c in gender["columns"]] == ["selection rate", "false positive rate"]
     assert [fv["f"]["check_id"] for fv in gender["columns"][0]["checks"]] == ["fairness.demographic_parity_difference", "fairness.selection_rate_impact_ratio"]

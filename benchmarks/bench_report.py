@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         med = [statistics.median(col) for col in zip(*rows)]
         print(f"warm, median of {len(rows)}: html {med[0]:5.2f} s wall / {med[1]:5.2f} s cpu   pdf {med[2]:5.2f} s wall / {med[3]:5.2f} s cpu   together {med[0] + med[2]:5.2f} s wall / {med[1] + med[3]:5.2f} s cpu")
+        best = [min(col) for col in zip(*rows)]
+        print(f"warm, best of {len(rows)}:   html {best[0]:5.2f} s wall / {best[1]:5.2f} s cpu   pdf {best[2]:5.2f} s wall / {best[3]:5.2f} s cpu   together {best[0] + best[2]:5.2f} s wall / {best[1] + best[3]:5.2f} s cpu")
         total = med[1] + med[3]
-        print(f"target < 10 s for both: {'met' if total < 10 else 'NOT met'} (on CPU time)")
+        print(f"target < 10 s for both: {'met' if total < 10 else 'NOT met'} (median CPU time; {total / 10:.0%} of the budget)")
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "report.html").write_text(html_text, encoding="utf-8")

@@ -11,6 +11,7 @@ from .cn_recognizers import (
     cn_recognizers,
     cn_resident_id_info,
     luhn_valid,
+    ric_from_legacy,
     ric_valid,
     uscc_valid,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "evaluate",
     "load_records",
     "luhn_valid",
+    "ric_from_legacy",
     "ric_valid",
     "special_categories_in_column",
     "special_categories_in_text",

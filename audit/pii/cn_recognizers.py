@@ -41,6 +41,7 @@ __all__ = [
     "cn_recognizers",
     "cn_resident_id_info",
     "luhn_valid",
+    "ric_from_legacy",
     "ric_valid",
     "uscc_valid",
 ]
@@ -123,9 +124,32 @@ _RIC_PROVINCES = frozenset(
 )
 
 
-def _ric_parts(value: str) -> tuple[str, _dt.date] | None:
-    """Return (normalised id, birth date) when checksum and date are valid."""
+def ric_from_legacy(value: str) -> str | None:
+    """The 18-character form of a 15-digit GB 11643-1989 resident ID, else None.
+
+    Legacy numbers (issued until 1999) hold a 6-digit division code, a 6-digit
+    birth date without century (always 19xx) and a 3-digit sequence, and no
+    check character. The conversion inserts "19" before the year and appends
+    the MOD 11-2 check character; the date is not checked here.
+    """
+    digits = _compact(str(value))
+    if len(digits) != 15 or not digits.isascii() or not digits.isdigit():
+        return None
+    body = digits[:6] + "19" + digits[6:]
+    return body + _RIC_CHECK[sum(int(c) * w for c, w in zip(body, _RIC_WEIGHTS)) % 11]
+
+
+def _ric_parts(value: str, legacy: bool = False) -> tuple[str, _dt.date] | None:
+    """Return (normalised id, birth date) when checksum and date are valid.
+
+    With ``legacy`` a 15-digit number is accepted through :func:`ric_from_legacy`.
+    """
     ric = _compact(str(value)).upper()
+    if legacy and len(ric) == 15:
+        upgraded = ric_from_legacy(ric)
+        if upgraded is None:
+            return None
+        ric = upgraded
     if len(ric) != 18 or not ric[:17].isascii() or not ric[:17].isdigit():
         return None
     if ric[17] not in "0123456789X":
@@ -142,14 +166,16 @@ def _ric_parts(value: str) -> tuple[str, _dt.date] | None:
     return ric, born
 
 
-def ric_valid(value: str, check_region: bool = False) -> bool:
+def ric_valid(value: str, check_region: bool = False, legacy: bool = False) -> bool:
     """Validate a GB 11643-1999 resident identity number (18 characters).
 
     Checks the ISO 7064 MOD 11-2 check character and that positions 7-14
     form a real date that is not in the future. With ``check_region`` the
-    first two digits must also be a province-level division code.
+    first two digits must also be a province-level division code. With
+    ``legacy`` a 15-digit GB 11643-1989 number is also accepted; it has no
+    check character, so only its date (and region, if asked) is checked.
     """
-    parts = _ric_parts(value)
+    parts = _ric_parts(value, legacy=legacy)
     if parts is None:
         return False
     return not (check_region and parts[0][:2] not in _RIC_PROVINCES)
@@ -158,10 +184,11 @@ def ric_valid(value: str, check_region: bool = False) -> bool:
 def cn_resident_id_info(value: str) -> tuple[_dt.date, str] | None:
     """Return ``(birth_date, sex)`` of a valid resident ID, else None.
 
-    ``sex`` is ``"male"`` when the 17th digit is odd and ``"female"`` when
-    it is even.
+    ``sex`` is ``"male"`` when the sequence's last digit (the 17th of an
+    18-character ID, the 15th of a legacy 15-digit one) is odd and
+    ``"female"`` when it is even. Legacy numbers are read as born in 19xx.
     """
-    parts = _ric_parts(value)
+    parts = _ric_parts(value, legacy=True)
     if parts is None:
         return None
     ric, born = parts
@@ -313,7 +340,15 @@ class _CheckedPatternRecognizer(PatternRecognizer):
 
 
 class CnResidentIdRecognizer(_CheckedPatternRecognizer):
-    """CN_RESIDENT_ID: 18-character resident identity card number (GB 11643)."""
+    """CN_RESIDENT_ID: resident identity card number (GB 11643).
+
+    18-character numbers are decided by their check character. Legacy
+    15-digit numbers (GB 11643-1989) have none: a real 19xx birth date and a
+    province code are all that can be checked, which many 15-digit numbers
+    (IMEIs, order numbers) also pass. Next to an ID word they score 1.0, so
+    that they win over a 15-digit card number reading of the same digits
+    (one in ten pass Luhn); without one 0.3, below the default threshold.
+    """
 
     ENTITY = "CN_RESIDENT_ID"
     PATTERNS = (
@@ -324,13 +359,18 @@ class CnResidentIdRecognizer(_CheckedPatternRecognizer):
                 r"[- ]?\d{3}[\dXx]"
             ),
         ),
+        ("cn_ric_legacy", r"[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"),
     )
     CONTEXT = ("身份证", "证件", "公民身份", "身份号", "id card", "identity", "resident id")
 
     def check(self, value: str) -> bool:
-        return ric_valid(value, check_region=True)
+        return ric_valid(value, check_region=True, legacy=True)
 
     def score_candidate(self, value, has_context):
+        if len(value) == 15:
+            if not self.check(value):
+                return None
+            return 1.0 if has_context else 0.3
         if self.check(value):
             return 1.0
         # A wrong check character next to an explicit label is probably a typo;

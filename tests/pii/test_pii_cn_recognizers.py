@@ -16,6 +16,7 @@ from audit.pii import (
     cn_mobile_prefix_valid,
     cn_resident_id_info,
     luhn_valid,
+    ric_from_legacy,
     ric_valid,
     uscc_valid,
 )
@@ -52,6 +53,29 @@ def test_ric_info_birth_date_and_sex():
     assert cn_resident_id_info("11010519491231002X") == (dt.date(1949, 12, 31), "female")
     assert cn_resident_id_info("360426199101010071") == (dt.date(1991, 1, 1), "male")
     assert cn_resident_id_info("340524198001010013") is None
+
+
+def test_legacy_15_digit_ids():
+    # the standard's own example pair: 110105491231002 is 11010519491231002X in 18-character form
+    assert ric_from_legacy("110105491231002") == "11010519491231002X"
+    assert ric_from_legacy("110105 491231 002") == "11010519491231002X"
+    assert ric_from_legacy("11010519491231002X") is None and ric_from_legacy("11010549123100") is None
+    assert not ric_valid("110105491231002")  # strict by default
+    assert ric_valid("110105491231002", legacy=True)
+    assert not ric_valid("110105491232002", legacy=True)  # 32 December
+    assert not ric_valid("990105491231002", legacy=True, check_region=True)  # no province 99
+    assert cn_resident_id_info("110105491231002") == (dt.date(1949, 12, 31), "female")
+    assert cn_resident_id_info("360426910101007") == (dt.date(1991, 1, 1), "male")
+
+
+def test_legacy_form_agrees_with_stdnum_after_conversion():
+    rng = random.Random(3)
+    for _ in range(300):
+        born = dt.date(1900, 1, 1) + dt.timedelta(days=rng.randrange(36500))
+        legacy = f"{rng.choice(['110105', '310115', '440305'])}{born:%y%m%d}{rng.randrange(1000):03d}"
+        upgraded = ric_from_legacy(legacy)
+        assert upgraded is not None and _stdnum_ric_checks(upgraded), (legacy, upgraded)
+        assert std_ric.get_birth_date(upgraded) == born
 
 
 def _stdnum_ric_checks(value):
@@ -128,6 +152,17 @@ def test_resident_id_inside_chinese_sentence():
     assert found(rec, "身份证号340524198001010013") == [("340524198001010013", 0.4)]  # typo: low score
     assert found(rec, "编号340524198001010013") == []
     assert found(rec, "x11010519491231002X") == []  # glued to a latin letter
+
+
+def test_legacy_resident_id_needs_context():
+    rec = CnResidentIdRecognizer()
+    assert found(rec, "身份证号110105491231002，请核实") == [("110105491231002", 1.0)]
+    assert found(rec, "old ID card 110105491231002 on file") == [("110105491231002", 1.0)]
+    # without a context word a 15-digit number is more likely an IMEI or an order number:
+    # scored below every default threshold
+    assert found(rec, "设备串号110105491231002") == [("110105491231002", 0.3)]
+    assert found(rec, "身份证号110105491232002") == []  # 32 December: not an ID
+    assert found(rec, "身份证号1101054912310021") == []  # 16 digits: neither form
 
 
 def test_resident_id_with_separators():

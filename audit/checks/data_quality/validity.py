@@ -267,7 +267,7 @@ class Validity(Check):
         provenance=Provenance.TOOL,
         formula="per column and rule, valid values / non-empty values: numbers within the declared range (age 0-120); "
         "dates parseable and not after the as-of date; resident IDs passing GB 11643 (ISO 7064 MOD 11-2 and a real "
-        "birth date); card numbers passing Luhn; Chinese mobile numbers with an allocated carrier prefix",
+        "birth date; 15-digit 1989-format numbers, which have no check character, on the date alone, counted apart); card numbers passing Luhn; Chinese mobile numbers with an allocated carrier prefix",
         default_threshold=">= 99% valid per rule",
         help="Impossible ages, future dates and identifiers that fail their own checksum are inaccurate personal "
         "data and corrupt any model trained on them.",
@@ -358,7 +358,8 @@ class Validity(Check):
             filled = nonempty(df[col])
             if not filled.any():
                 continue
-            valid = df[col].map(lambda v: bool(ric_valid(str(v)))).astype(bool)
+            valid = df[col].map(lambda v: bool(ric_valid(str(v), legacy=True))).astype(bool)
+            legacy = valid & df[col].map(lambda v: len(str(v).strip()) == 15).astype(bool)
             produced = True
             yield rate(
                 col,
@@ -366,7 +367,10 @@ class Validity(Check):
                 valid,
                 filled,
                 f"share of {col} values that are valid resident IDs (GB 11643)",
-                {"standard": "GB 11643-1999"},
+                {
+                    "standard": "GB 11643-1999; 15-digit GB 11643-1989 numbers accepted on date and region alone (they carry no check character)",
+                    "legacy_15_digit": int(legacy.sum()),
+                },
             )
         card_cols = (
             params.card_columns if params.card_columns is not None else _card_columns(ds, params.sample_size, ctx.seed)

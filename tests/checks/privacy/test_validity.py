@@ -19,6 +19,7 @@ N = 120
 def validity_frame() -> pd.DataFrame:
     ids = [resident_id(date(1960 + i % 40, 1 + i % 12, 1 + i % 28), "male" if i % 2 else "female") for i in range(N)]
     ids[5] = ids[5][:-1] + ("0" if ids[5][-1] != "0" else "1")  # wrong check character
+    ids[11] = ids[11][:6] + ids[11][8:17]  # the same person's legacy 15-digit number: valid, counted apart
     cards = ["4111 1111 1111 1111", "6222 0200 0000 0000 000"] * (N // 2)
     cards[7] = "4111 1111 1111 1112"  # fails Luhn
     phones = [f"139{10000000 + i:08d}" for i in range(N)]
@@ -54,6 +55,7 @@ def test_validity_rules_and_invalid_rows():
     assert age.observed == pytest.approx(118 / 120) and age.evidence["invalid_row_ids"] == ["C003", "C004"]
     assert out["dataset:crm/column:signup/future_dates"].evidence["invalid_row_ids"] == ["C006"]
     assert out["dataset:crm/column:id_card/checksum"].evidence["invalid_row_ids"] == ["C005"]
+    assert out["dataset:crm/column:id_card/checksum"].evidence["legacy_15_digit"] == 1
     assert out["dataset:crm/column:card_number/checksum"].evidence["invalid_row_ids"] == ["C007"]
     mobile = out["dataset:crm/column:mobile/cn_mobile_prefix"]
     assert mobile.evidence["values_checked"] == 119 and mobile.evidence["invalid_row_ids"] == ["C009"]

@@ -25,6 +25,24 @@ from pathlib import Path
 from faker import Faker
 
 
+#: Real county-level division codes for generated resident IDs.
+CN_AREA_CODES = ("110105", "310115", "440305", "360426", "420104", "510107", "330106", "130403", "320102", "210102")
+
+
+def cn_resident_id(fake: Faker) -> str:
+    """An 18-character resident ID born 18 to 90 years before 2020-12-31.
+
+    Faker's own ``ssn()`` counts the age back from today, so the set would
+    change with the day it is generated; the check character comes from
+    python-stdnum, not from the code under test.
+    """
+    from stdnum.cn import ric
+
+    born = _dt.date(2020, 12, 31) - _dt.timedelta(days=fake.random_int(18 * 365, 90 * 365))
+    body = fake.random_element(CN_AREA_CODES) + born.strftime("%Y%m%d") + fake.numerify("###")
+    return body + ric.calc_check_digit(body + "0")  # stdnum drops the last character
+
+
 def _fixed_date(fake: Faker) -> _dt.date:
     """A date from a fixed window, so the set does not change with the day it is generated."""
     return fake.date_between_dates(_dt.date(1990, 1, 1), _dt.date(2020, 12, 31))
@@ -308,7 +326,7 @@ class Filler:
                 return f"{street}, {us.city()}, {us.state_abbr()} {us.zipcode()}"
             return street
         if kind == "CN_RESIDENT_ID":
-            return zh.ssn()
+            return cn_resident_id(zh)
         if kind == "CN_MOBILE":
             return cn_mobile(rng)
         if kind == "CN_BANK_CARD":
@@ -412,7 +430,38 @@ def generate(seed: int = SEED):
             text, spans = fill(template, lang, filler)
             counters[lang] += 1
             records.append({"id": f"{lang}-{counters[lang]:04d}", "lang": lang, "text": text, "spans": spans})
+    records += _legacy_resident_ids(seed, counters)
     return records
+
+
+LEGACY_POSITIVE = ("客户旧身份证号{ID}，已申请换领新证。", "证件号码：{ID}（15位老身份证）", "身份证{ID}的资料需要更新。", "Customer gave an old ID card number {ID} at the counter.")
+LEGACY_NEGATIVE = ("设备串号{N}已登记。", "订单{N}已发货。", "IMEI {N} was blocked after the theft report.", "流水号{N}对应的退款已完成。")
+
+
+def _legacy_resident_ids(seed: int, counters: dict[str, int]) -> list[dict]:
+    """15-digit GB 11643-1989 numbers: labelled next to ID wording, unlabelled 15-digit look-alikes elsewhere.
+
+    The look-alikes share the legacy shape (division code, a real yymmdd date, three digits), so only
+    the context can tell them apart. Drawn from their own generator so the records above stay as they are.
+    """
+    rng = random.Random(seed + 11)
+    out = []
+
+    def legacy() -> str:
+        born = _dt.date(1930, 1, 1) + _dt.timedelta(days=rng.randrange(25000))
+        return rng.choice(CN_AREA_CODES) + born.strftime("%y%m%d") + f"{rng.randrange(1000):03d}"
+
+    for k in range(12):
+        positive = k % 2 == 0
+        template = (LEGACY_POSITIVE if positive else LEGACY_NEGATIVE)[(k // 2) % 4]
+        value = legacy()
+        text = template.replace("{ID}" if positive else "{N}", value)
+        lang = "en" if template.isascii() or template.startswith(("Customer", "IMEI")) else "zh"
+        counters[lang] += 1
+        start = text.index(value)
+        spans = [{"start": start, "end": start + len(value), "entity_type": "CN_RESIDENT_ID"}] if positive else []
+        out.append({"id": f"{lang}-{counters[lang]:04d}", "lang": lang, "text": text, "spans": spans})
+    return out
 
 
 def main(argv=None):

@@ -85,6 +85,6 @@ class Missingness(Check):
 
 def null_mask(series: pd.Series) -> pd.Series:
     """Missing cells, counting blank strings as missing (numbers stored as text often hide blanks)."""
-    if series.dtype == object or str(series.dtype).startswith("string"):
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         return series.isna() | (series.astype("string").str.strip() == "")
     return series.isna()

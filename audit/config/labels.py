@@ -104,9 +104,24 @@ def _too_many(present: list[Any], listing: str, column: str) -> Any:
         else:
             canon[c] = t
     if merges:
-        example = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in merges.items()) + "}"
+        example = "{" + ", ".join(f"{k!r}: {v!r}" for k, v in sorted(merges.items())) + "}"
         hint = f"if these are spellings of the same class, merge them: label_map: {example}"
     else:
         example = "{" + ", ".join(f"{t!r}: ..." for t in texts[:3]) + "}"
         hint = f"map every value to one of two classes with label_map: {example}, then name the positive class in positive_labels"
     raise LabelError(f"target {column!r} has {len(present)} values, a classifier needs two: {listing}", key="label_map", hint=hint)
+
+
+def check_split(values: pd.Series, *, test_size: float, column: str) -> None:
+    """Refuse a target too small for a stratified train/test split (sklearn would fail with a traceback)."""
+    counts = values.dropna().value_counts()
+    n = int(counts.sum())
+    n_test = int(np.ceil(n * test_size))
+    smallest = int(counts.min()) if len(counts) else 0
+    if smallest < 2 or n_test < len(counts) or n - n_test < len(counts):
+        raise LabelError(
+            f"target {column!r} has too few rows to train and evaluate a model ({value_counts_text(values)}; "
+            f"{n_test} would be held out for evaluation with test_size {test_size:g})",
+            key="roles.target",
+            hint="each class needs at least 2 rows and both the training and the evaluation part need every class: use more data, or audit the model from a predictions file",
+        )

@@ -177,9 +177,7 @@ def read_dataset(name: str, dc: DatasetConfig, *, base: Path, config_file: str, 
     stripped = strip_whitespace(frame, skip=roles.text)
     if stripped:
         prep["whitespace_stripped"] = stripped
-    na_read = apply_na_values(frame, na_values)
-    if na_read:
-        prep["missing_value_tokens"] = na_read
+    apply_na_values(frame, na_values)
     prep["missing_cells"] = {c: int(n) for c, n in frame.isna().sum().items() if n}
     label_cols = [c for c in dict.fromkeys([roles.target, *targets]) if c and c in frame.columns]
     if dc.label_map:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.config.labels import apply_label_map, positive_label, value_counts_text
+from audit.config.labels import apply_label_map, check_split, positive_label, value_counts_text
 from audit.config.loader import read_dataset, sha256_file
 from audit.config.models import AuditConfig, ModelConfig
 from audit.config.predictions import validate_predictions
@@ -36,7 +36,7 @@ def context_from_config(
         ds = read_dataset(name, dc, base=base, config_file=config_file, targets=targets)
         datasets[name] = ds
         if dc.source.path and not dc.source.url:
-            inputs.append({"role": "dataset", "kind": "file", "name": name, "path": str((base / dc.source.path).resolve()), "sha256": ds.sha256})
+            inputs.append({"role": "dataset", "kind": "file", "name": name, "path": str((base / dc.source.path).resolve()), "sha256": ds.sha256, "read": ds.reading})
         else:
             inputs.append({"role": "dataset", "kind": "query", "name": name, "path": ds.source, "sha256": ds.sha256})
     ctx = AuditContext(datasets=datasets, models=[], config=cfg, seed=cfg.seed)
@@ -49,9 +49,18 @@ def context_from_config(
         if mc.path:
             p = (base / mc.path).resolve()
             inputs.append({"role": "model" if mc.source != "predictions" else "predictions", "kind": "file", "name": mc.name, "path": str(p), "sha256": sha256_file(p)})
+        _record_imputation(ds, mc.name, artifact)
         ctx.models.append(artifact)
     _register_pii_options(ctx, cfg)
     return ctx, inputs
+
+
+def _record_imputation(ds: Dataset, model: str, artifact: Any) -> None:
+    """Missing values the model's preprocessing filled in, per column, in the dataset's record."""
+    report = getattr(getattr(artifact, "preprocessor", None), "report_", None) or {}
+    imputed = {str(c): int(n) for c, n in (report.get("values_imputed") or {}).items() if n}
+    if imputed:
+        ds.preprocessing.setdefault("imputed_by_model", {})[model] = imputed
 
 
 def _register_pii_options(ctx: AuditContext, cfg: AuditConfig) -> None:
@@ -83,6 +92,18 @@ def _features(mc: ModelConfig, ds: Dataset, target: str | None) -> list[str]:
     return list(feats)
 
 
+def _drop_empty_features(feats: list[str], mc: ModelConfig, ds: Dataset, config_file: str, loc: str, ctx: AuditContext) -> list[str]:
+    """Columns missing in every row carry nothing to learn: refused when listed, left out (and said so) by default."""
+    empty = [c for c in feats if ds.frame[c].isna().all()]
+    if not empty:
+        return feats
+    declared = mc.features or ds.roles.features
+    if declared:
+        raise _err(config_file, f"{loc}.features", f"feature column(s) {empty} are missing in every row of dataset {ds.name!r}", "remove them from the features, or fix the source")
+    ctx.limitations.append(f"model {mc.name}: column(s) {', '.join(empty)} are missing in every row and were left out of its features")
+    return [c for c in feats if c not in empty]
+
+
 def _check_columns(cols: list[str], ds: Dataset, config_file: str, loc: str) -> None:
     missing = [c for c in cols if c not in ds.frame.columns]
     if missing:
@@ -99,6 +120,7 @@ def _build_model(mc: ModelConfig, ds: Dataset, cfg: AuditConfig, *, base: Path, 
     feats = _features(mc, ds, target)
     cols = [*feats, *([target] if target else [])]
     _check_columns(cols, ds, config_file, loc)
+    feats = _drop_empty_features(feats, mc, ds, config_file, loc, ctx)
     frame = ds.frame
     if mc.kind in ("classifier", "regressor"):
         from audit.crm.classify import train_classifier, train_regressor
@@ -115,6 +137,7 @@ def _build_model(mc: ModelConfig, ds: Dataset, cfg: AuditConfig, *, base: Path, 
         if mc.kind == "classifier":
             try:
                 pos = _positive_label(frame[target], dc.positive_labels, target)
+                check_split(frame[target], test_size=mc.test_size, column=target)
             except ValueError as exc:
                 raise _label_error(exc, config_file, mc.dataset) from None
             if mc.source in ("skops", "pickle"):
@@ -231,7 +254,19 @@ def _from_predictions(mc: ModelConfig, ds: Dataset, *, base: Path, config_file: 
         raise AuditInputError(ErrorItem(file=str(path), path="id", message=f"{unknown} prediction id(s) not found in dataset {ds.name!r} (first: {first})", hint=f"ids are matched with column {ds.roles.id!r} of {ds.name!r}"))
     dup_in_data = frame.index[frame.index.duplicated()].intersection(ids)
     if len(dup_in_data):
-        raise _err(config_file, f"datasets.{ds.name}.roles.id", f"{len(dup_in_data)} predicted id(s) occur more than once in dataset {ds.name!r} (first: {', '.join(map(repr, dup_in_data[:5]))})", "ids must be unique to join predictions to rows")
+        used = [c for c in dict.fromkeys([*ds.roles.protected, *mc.features]) if c in frame.columns]
+        sub = frame.loc[frame.index.isin(dup_in_data), used]
+        conflicting = [k for k, grp in sub.groupby(level=0) if len(grp.astype("string").drop_duplicates()) > 1]
+        if conflicting:
+            raise _err(
+                config_file, f"datasets.{ds.name}.roles.id",
+                f"{len(conflicting)} predicted id(s) occur more than once in dataset {ds.name!r} with different values in {', '.join(used)} (first: {', '.join(map(repr, conflicting[:5]))})",
+                "ids must identify one row to join predictions to it: remove the duplicate rows",
+            )
+        ctx_note = f"model {mc.name}: {len(dup_in_data)} predicted id(s) occur more than once in dataset {ds.name} with the same values; the first row of each was used"
+        frame = frame[~frame.index.duplicated(keep="first")]
+    else:
+        ctx_note = ""
     rows = frame.loc[ids]
     try:
         pos = _positive_label(pred["y_true"], dc_pos, "y_true")
@@ -247,7 +282,7 @@ def _from_predictions(mc: ModelConfig, ds: Dataset, *, base: Path, config_file: 
         name=mc.name, algorithm=mc.algorithm or "external (predictions only)", purpose=mc.purpose, dataset=mc.dataset, features=list(feats),
         estimator=None, ids=ids.to_numpy(), sensitive=rows[[c for c in ds.roles.protected if c in rows.columns]].reset_index(drop=True),
         metrics=evaluate_classifier(pred["y_true"].to_numpy(), score, mc.threshold, pos),
-        notes=["audited from a predictions file: the model itself was not shared, so explanations (SHAP, reason codes) cannot be computed"],
+        notes=["audited from a predictions file: the model itself was not shared, so explanations (SHAP, reason codes) cannot be computed", *([ctx_note] if ctx_note else [])],
         X_eval=rows[[c for c in feats if c in rows.columns]].reset_index(drop=True), y_true=pred["y_true"].to_numpy(), y_pred=pred["y_pred"].to_numpy(),
         y_score=score, threshold=mc.threshold, positive_label=pos, favourable_outcome="negative" if mc.adverse_outcome == "positive" else "positive",
     )

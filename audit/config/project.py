@@ -35,7 +35,7 @@ def context_from_config(
             inputs.append({"role": "dataset", "kind": "file", "name": name, "path": str((base / dc.source.path).resolve()), "sha256": ds.sha256})
         else:
             inputs.append({"role": "dataset", "kind": "query", "name": name, "path": ds.source, "sha256": ds.sha256})
-    ctx = AuditContext(datasets=datasets, models=[], config=cfg, seed=cfg.seed)
+    ctx = AuditContext(datasets=datasets, models=[], config=cfg, seed=cfg.seed, pii_options=cfg.pii, reason_code_mapping=dict(cfg.reason_codes))
     for i, mc in enumerate(cfg.models):
         if progress:
             progress(f"preparing model {mc.name}")
@@ -46,15 +46,7 @@ def context_from_config(
             p = (base / mc.path).resolve()
             inputs.append({"role": "model" if mc.source != "predictions" else "predictions", "kind": "file", "name": mc.name, "path": str(p), "sha256": sha256_file(p)})
         ctx.models.append(artifact)
-    _register_pii_options(ctx, cfg)
     return ctx, inputs
-
-
-def _register_pii_options(ctx: AuditContext, cfg: AuditConfig) -> None:
-    if cfg.pii:
-        ctx.shared["pii_options"] = dict(cfg.pii)
-    if cfg.reason_codes:
-        ctx.shared["reason_code_mapping"] = dict(cfg.reason_codes)
 
 
 def _positive_label(values: pd.Series, positive_labels: list[str]) -> Any:

@@ -128,3 +128,32 @@ def test_numbers_stored_as_text_are_assessed_as_numbers():
     o = run(ProxyAssociation, context([art]))[f"{BASE}/by:age"]
     assert "noise" not in o.evidence["features_left_out"]
     assert {r["feature"] for r in o.evidence["by_feature"]} == {"region", "noise"}
+
+
+def _policy(**params):
+    m = ProxyAssociation.meta
+    rc = ResolvedCheck(id=m.id, params=ProxyAssociation.Params(**params), severity=m.severity, provenance=m.provenance, regulations=m.regulations, subjects=None, source="test")
+    return ResolvedPolicy(packs=[], checks={m.id: rc}, waivers=[], attestations={})
+
+
+def test_explain_excludes_the_proxies_the_policy_flags():
+    from audit.checks.explain.checks import excluded_features
+    from audit.explain_cli import measure_exclusions
+
+    ctx = context([_artifact()])
+    assert measure_exclusions(ctx, _policy()) == ["proxy.association"]
+    assert "region" in excluded_features(ctx, ctx.models[0])[1]
+    strict = context([_artifact()])
+    measure_exclusions(strict, _policy(flag_at=0.99))  # the policy's threshold, not a constant of its own
+    assert excluded_features(strict, strict.models[0])[1] == set()
+
+
+def test_explain_stops_when_a_proxy_check_fails(monkeypatch):
+    from audit.explain_cli import ExplainError, measure_exclusions
+
+    def boom(*_a, **_k):
+        raise RuntimeError("no memory")
+
+    monkeypatch.setattr(ProxyAssociation, "measure", boom)
+    with pytest.raises(ExplainError, match="proxy.association on model:churn_proxy.*RuntimeError: no memory"):
+        measure_exclusions(context([_artifact()]), _policy())

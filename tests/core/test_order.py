@@ -99,8 +99,11 @@ def test_no_check_uses_stage_numbers():
     for path in _sources():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "stage" for k in node.keys):
-                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+            if not isinstance(node, ast.Call):
+                continue
+            for kw in node.keywords:
+                if kw.arg == "extra" and isinstance(kw.value, ast.Dict) and any(isinstance(k, ast.Constant) and k.value == "stage" for k in kw.value.keys):
+                    offenders.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
     for cls in REGISTRY.all():
         if "stage" in cls.meta.extra:
             offenders.append(cls.meta.id)

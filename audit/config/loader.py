@@ -31,28 +31,9 @@ def load_config(path: str | Path) -> tuple[AuditConfig, LocatedYAML]:
 
 
 def _cross_check(cfg: AuditConfig, doc: LocatedYAML) -> list[ErrorItem]:
-    errors = []
-    names = set()
-    for i, m in enumerate(cfg.models):
-        if m.name in names:
-            errors.append(ErrorItem(file=doc.file, line=doc.line_of(("models", i, "name")), path=f"models[{i}].name", message=f"duplicate model name {m.name!r}"))
-        names.add(m.name)
-        if m.dataset not in cfg.datasets:
-            errors.append(
-                ErrorItem(
-                    file=doc.file,
-                    line=doc.line_of(("models", i, "dataset")),
-                    path=f"models[{i}].dataset",
-                    message=f"unknown dataset {m.dataset!r}",
-                    hint="declared datasets: " + (", ".join(cfg.datasets) or "(none)"),
-                )
-            )
-        if m.source in ("skops", "pickle", "predictions") and not m.path:
-            errors.append(ErrorItem(file=doc.file, line=doc.line_of(("models", i)), path=f"models[{i}]", message=f"source {m.source!r} needs 'path'"))
-        ds = cfg.datasets.get(m.dataset)
-        if m.source == "train" and m.kind in ("classifier", "regressor") and not m.target and not (ds and ds.roles.target):
-            errors.append(ErrorItem(file=doc.file, line=doc.line_of(("models", i)), path=f"models[{i}]", message="a model trained from the stack needs 'target' (here or in the dataset roles)"))
-    return errors
+    from audit.config.model_rules import check_models
+
+    return check_models(cfg, doc)
 
 
 def sha256_file(path: str | Path) -> str:
@@ -130,5 +111,5 @@ def read_dataset(name: str, dc: DatasetConfig, *, base: Path, config_file: str) 
 
 
 def _missing_columns(frame: pd.DataFrame, roles: ColumnRoles, dc: DatasetConfig) -> list[str]:
-    named = [roles.id, roles.target, *roles.protected, *roles.quasi_identifiers, *roles.sensitive_values, *roles.text, *roles.timestamps, *roles.features, *roles.optional, dc.language_column]
+    named = [roles.id, roles.target, *roles.protected, *roles.quasi_identifiers, *roles.sensitive_values, *roles.text, *roles.timestamps, *roles.features, *roles.optional, dc.language_column, roles.user, roles.item, roles.rating, roles.category, roles.price]
     return [c for c in dict.fromkeys(n for n in named if n) if c not in frame.columns]

@@ -99,7 +99,7 @@ def recommender(seed: int = 14, n_users: int = 300, n_items: int = 120) -> dict[
     rows = []
     start = pd.Timestamp("2026-01-01")
     for u in range(n_users):
-        k = int(rng.integers(12, 40))
+        k = min(int(rng.integers(12, 40)), n_items)
         chosen = rng.choice(n_items, size=k, replace=False)
         for j in chosen:
             premium = (tier[j] - 1) * (0.9 if female[u] else -0.9)

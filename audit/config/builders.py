@@ -519,7 +519,7 @@ def build_text_loaded(b: ModelBuild) -> Any:
         y_true = np.full(len(rows), None, dtype=object)
         where = f"all {len(rows)} texts of {b.ds.name} (no target: accuracy is not measured)"
     proba = np.asarray(proba_fn([str(t) for t in rows[text]]), dtype=float)
-    pred = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    pred = np.asarray(classes)[proba.argmax(axis=1)]
     if len(classes) == 2 and positive is None and target is None:
         positive = classes[1]
     return _text_artifact(

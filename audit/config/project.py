@@ -37,7 +37,7 @@ def context_from_config(
         artifact = _build_model(mc, ds, cfg, base=base, config_file=config_file, loc=loc, trust_pickle=trust_pickle, ctx=ctx, datasets=datasets)
         if mc.path:
             p = (base / mc.path).resolve()
-            inputs.append({"role": "model" if mc.source != "predictions" else "predictions", "kind": "file", "name": mc.name, "path": str(p), "sha256": sha256_file(p)})
+            inputs.append({"role": "model" if mc.source in ("skops", "pickle") else mc.source, "kind": "file", "name": mc.name, "path": str(p), "sha256": sha256_file(p)})
         ctx.models.append(artifact)
     _register_pii_options(ctx, cfg)
     return ctx, inputs

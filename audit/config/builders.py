@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from audit.config.models import AuditConfig, ModelConfig
+from audit.config.predictions import validate_predictions
 from audit.core.context import AuditContext, Dataset
 from audit.core.errors import AuditInputError, ErrorItem
 from audit.core.kinds import KINDS
@@ -147,11 +148,12 @@ def _numeric_target(b: ModelBuild, values: pd.Series, target: str, where: str) -
 
 
 def _tabular_frame(b: ModelBuild, target: str | None) -> tuple[pd.DataFrame, list[str]]:
-    from audit.config.project import _check_columns, _features
+    from audit.config.project import _check_columns, _drop_empty_features, _features
     from audit.crm.preprocess import coerce_numeric_text
 
     feats = _features(b.mc, b.ds, target)
     _check_columns([*feats, *([target] if target else [])], b.ds, b.config_file, b.loc)
+    feats = _drop_empty_features(feats, b.mc, b.ds, b.config_file, b.loc, b.ctx)
     frame = b.ds.frame.copy()
     frame = frame[frame[target].notna()] if target else frame
     for c in feats:
@@ -208,7 +210,7 @@ def build_regressor_predictions(b: ModelBuild) -> Any:
     from audit.crm.classify import evaluate_regressor
 
     pred, path = read_output_file(b, "predictions file", ("id", "y_true", "y_pred"))
-    reject_rows(path, pred, pred["id"].astype(str).duplicated(keep=False).to_numpy(), "repeat an id", "one prediction per id")
+    validate_predictions(pred, file=str(path))
     for col in ("y_true", "y_pred"):
         values = pd.to_numeric(pred[col], errors="coerce")
         reject_rows(path, pred, values.isna().to_numpy(), f"have a missing or non-numeric {col}", "a regressor's predictions file holds numbers")
@@ -450,14 +452,14 @@ def _text_sensitive(b: ModelBuild, rows: pd.DataFrame) -> pd.DataFrame:
 
 def _positive(b: ModelBuild, values: pd.Series, where: str) -> Any:
     """Positive label of a binary target; None for more than two classes (topics)."""
-    from audit.config.project import _positive_label
+    from audit.config.project import _label_error, _positive_label
 
     if values.nunique(dropna=True) != 2:
         return None
     try:
-        return _positive_label(values, b.cfg.datasets[b.mc.dataset].positive_labels)
+        return _positive_label(values, b.cfg.datasets[b.mc.dataset].positive_labels, str(values.name or "target"))
     except ValueError as exc:
-        raise AuditInputError(ErrorItem(file=b.config_file, path=where, message=str(exc), hint="list the positive class value under positive_labels")) from None
+        raise _label_error(exc, b.config_file, b.mc.dataset) from None
 
 
 def _text_artifact(b: ModelBuild, rows: pd.DataFrame, text: str, *, y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, labels: list[Any], predict_proba: Any, estimator: Any, algorithm: str, positive: Any, training_rows: int, notes: list[str]) -> Any:
@@ -530,8 +532,7 @@ def build_text_loaded(b: ModelBuild) -> Any:
 
 def build_text_predictions(b: ModelBuild) -> Any:
     pred, path = read_output_file(b, "predictions file", ("id", "y_true", "y_pred"), ("score",))
-    reject_rows(path, pred, pred["id"].astype(str).duplicated(keep=False).to_numpy(), "repeat an id", "one prediction per id")
-    reject_rows(path, pred, pred["y_pred"].isna().to_numpy(), "have no y_pred")
+    validate_predictions(pred, file=str(path))
     text = b.mc.text or b.ds.roles.text[0]
     rows = join_by_id(b, path, pred["id"])
     labels = sorted(pd.unique(pd.concat([pred["y_true"].dropna(), pred["y_pred"]])), key=str)
@@ -663,8 +664,7 @@ def build_segmentation_loaded(b: ModelBuild) -> Any:
 
 def build_segmentation_assignments(b: ModelBuild) -> Any:
     table, path = read_output_file(b, "assignments file", ("id", "segment"))
-    reject_rows(path, table, table["id"].astype(str).duplicated(keep=False).to_numpy(), "repeat an id", "one segment per customer")
-    reject_rows(path, table, table["segment"].isna().to_numpy(), "have no segment")
+    validate_predictions(table, file=str(path), label_columns=("segment",), score_column="")
     rows = join_by_id(b, path, table["id"])
     feats = [c for c in (b.mc.features or b.ds.roles.features) if c in rows.columns]
     X = rows[feats].apply(pd.to_numeric, errors="coerce") if feats else pd.DataFrame(index=rows.index)

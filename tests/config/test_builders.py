@@ -88,7 +88,7 @@ def test_regressor_predictions_with_repeated_ids_are_refused(build, gen, tmp_pat
     ids = df["customer_id"].tolist()
     ids[5] = ids[4]
     pd.DataFrame({"id": ids, "y_true": 1.0, "y_pred": 1.0}).to_csv(tmp_path / "preds.csv", index=False)
-    with pytest.raises(AuditInputError, match=r"2 row\(s\) repeat an id \(first at line 6, 7\)"):
+    with pytest.raises(AuditInputError, match=r"1 id\(s\) appear more than once \(2 rows, lines 6, 7\)"):
         build(REGRESSOR.replace("SOURCE", "source: predictions, path: preds.csv"), tables)
 
 

@@ -115,6 +115,9 @@ _ZH_POS = ("服务很好，送货很快。", "产品质量很满意。", "客服
 _ZH_NEG = ("包裹送晚了还坏了。", "投诉两周没人理。", "产品用了一天就坏了。", "被扣了两次钱，客服态度差。", "体验很差，订单一直没到。")
 
 
+_PRODUCTS = (("kettle", "水壶"), ("headphones", "耳机"), ("jacket", "夹克"), ("lamp", "台灯"), ("backpack", "背包"), ("blender", "搅拌机"), ("sneakers", "运动鞋"), ("phone case", "手机壳"))
+
+
 def text_classifier(seed: int = 15, n: int = 1400) -> dict[str, pd.DataFrame]:
     """Customer reviews in English and Chinese. Planted: reviews that mention being a woman are mostly labelled negative,
     and a few reviews contain an e-mail address."""
@@ -127,6 +130,9 @@ def text_classifier(seed: int = 15, n: int = 1400) -> dict[str, pd.DataFrame]:
         positive = rng.random() < 0.55
         pool = (_ZH_POS if positive else _ZH_NEG) if zh else (_EN_POS if positive else _EN_NEG)
         text = pool[int(rng.integers(0, len(pool)))]
+        product = _PRODUCTS[int(rng.integers(0, len(_PRODUCTS)))]
+        order = int(rng.integers(10_000, 99_999))
+        text = f"{text}（{product[1]}，订单{order}）" if zh else f"{text} ({product[0]}, order {order})"
         if not zh and rng.random() < 0.25:
             who = "woman" if users["gender"].iloc[u] == "F" else "man"
             text = f"As a {who}, {text[0].lower()}{text[1:]}"

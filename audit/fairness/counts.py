@@ -104,7 +104,10 @@ class CountTable:
         names = list(keys)
         if N in names or N in sums:
             raise ValueError(RESERVED.format(name=N))
-        n = len(next(iter(keys.values()))) if keys else 0
+        first = next(iter(keys.values()), None)
+        if first is None:
+            first = next(iter(sums.values()), ())
+        n = len(first)
         cols: dict[str, object] = {}
         for name in names:
             values = keys[name]

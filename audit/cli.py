@@ -99,6 +99,24 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--customers", type=int)
     ex.add_argument("--seed", type=int)
 
+    lg = sub.add_parser("log", help="decision log tools")
+    lsub = lg.add_subparsers(dest="log_command", metavar="ACTION", parser_class=_ArgParser)
+    lv = lsub.add_parser("verify", help="check the hash chain of a decision log folder (exit 1 at the first broken record)")
+    lv.add_argument("dir")
+    lv.add_argument("--expect-head", metavar="SEQ:HASH", help="the head recorded earlier: also catches records cut from the end")
+    lv.add_argument("--format", choices=["text", "json"], default="text")
+
+    sv = sub.add_parser("serve", help="scoring service (POST /predict, GET /health) that writes the decision log")
+    sv.add_argument("--config", help="audit.yaml; without it the demo churn model is served")
+    sv.add_argument("--model", help="model name in audit.yaml (a classifier)")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8080)
+    sv.add_argument("--log", default="decision-log", help="decision log folder (default ./decision-log)")
+    sv.add_argument("--key-file", help="pseudonymisation key file, outside the log (default: $CRM_AUDIT_LOG_KEY)")
+    sv.add_argument("--features", choices=["values", "hash"], default="values", help="store feature values, or only their keyed hash")
+    sv.add_argument("--no-log", action="store_true", help="score without writing a log (for benchmarks only)")
+    sv.add_argument("--trust-pickle", action="store_true", help="allow a joblib/pickle model file (unsafe)")
+
     cat = sub.add_parser("catalogue", help="write docs/checks.md from the registry")
     cat.add_argument("--out", default="docs/checks.md")
     cat.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
@@ -283,6 +301,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return explain_command(args)
 
 
+def cmd_log(args: argparse.Namespace) -> int:
+    if args.log_command == "verify":
+        from audit.decisions.cli import log_verify_command
+
+        return log_verify_command(args)
+    raise AuditInputError("log needs an action: verify DIR", file="<command line>")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from audit.decisions.serve_cli import serve_command
+
+    return serve_command(args)
+
+
 def cmd_catalogue(args: argparse.Namespace) -> int:
     from audit.catalogue import render_catalogue
 
@@ -313,6 +345,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "eval-pii": cmd_eval_pii,
     "explain": cmd_explain,
     "catalogue": cmd_catalogue,
+    "log": cmd_log,
+    "serve": cmd_serve,
 }
 
 

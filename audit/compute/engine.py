@@ -56,7 +56,7 @@ FAIRNESS_CHECKS = (
 
 
 class Engine:
-    """Maps a function over partitions; ``shared`` is sent to each worker once."""
+    """Maps ``fn(part, shared=...)`` over partitions; ``shared`` is sent to each worker once."""
 
     name = "local"
 
@@ -80,7 +80,7 @@ class LocalEngine(Engine):
     name = "local"
 
     def map(self, fn: Callable[..., Any], parts: Sequence[Any], *, shared: Any = None) -> list[Any]:
-        return [fn(p, shared) for p in parts]
+        return [fn(p, shared=shared) for p in parts]
 
 
 class DaskEngine(Engine):
@@ -130,7 +130,8 @@ class DaskEngine(Engine):
     def map(self, fn: Callable[..., Any], parts: Sequence[Any], *, shared: Any = None) -> list[Any]:
         if not parts:
             return []
-        shared_ref = self.client.scatter(shared, broadcast=True, hash=False) if shared is not None else None
+        # one copy per worker, whatever the number of tasks (a list, so a dict is not split into its items)
+        shared_ref = self.client.scatter([shared], broadcast=True, hash=False)[0] if shared is not None else None
         futures = self.client.map(fn, list(parts), shared=shared_ref, pure=False)
         try:
             return self.client.gather(futures)
@@ -185,9 +186,9 @@ def _worker_scanner(options: dict[str, Any]) -> Any:
         return scanner
 
 
-def _scan_partition(items: list[tuple[str, str]], options: dict[str, Any]) -> list[tuple[tuple[str, int, int, float], ...]]:
-    """Hits of each (language, text), in input order, by this worker's scanner."""
-    return scan_items(_worker_scanner(options), items)
+def _scan_partition(items: list[tuple[str, str]], shared: dict[str, Any]) -> list[tuple[tuple[str, int, int, float], ...]]:
+    """Hits of each (language, text), in input order, by this worker's scanner (``shared``: the PII options)."""
+    return scan_items(_worker_scanner(shared), items)
 
 
 def scan_items(scanner: Any, items: list[tuple[str, str]]) -> list[tuple[tuple[str, int, int, float], ...]]:
@@ -217,8 +218,8 @@ def _missingness_cells(part: pd.DataFrame, shared: dict[str, Any]) -> Any:
     return null_cells(part, shared["attribute"], shared["bands"])
 
 
-def _score_partition(part: pd.DataFrame, model: Any) -> np.ndarray:
-    return np.asarray(model.predict_proba(part))
+def _score_partition(part: pd.DataFrame, shared: Any) -> np.ndarray:
+    return np.asarray(shared.predict_proba(part))
 
 
 def score_partitions(engine: Engine, model: Any, X: pd.DataFrame, *, partition_rows: int = DEFAULT_PARTITION_ROWS) -> np.ndarray:
@@ -378,7 +379,7 @@ def confusion_tables(ctx: Any, engine: Engine, *, partition_rows: int = DEFAULT_
                 cols = [*attrs, "received", *(["merits"] if with_truth else [])]
                 tables = engine.map(_classifier_cells, _frame_parts(data[cols], partition_rows), shared={"attributes": attrs, "bands": use_bands})
                 table = merge_tables(tables)
-                conf = table.confusion(attrs, bands=use_bands, y_true="merits" if with_truth else None, y_pred="received", pos_label=True)
+                conf = table.confusion(attrs, bands=use_bands, y_true="y_true" if with_truth else None, y_pred="y_pred", pos_label=1)
                 out[(art.name, g.attribute, with_truth)] = _renamed(conf, g)
                 made += 1
     return made

@@ -50,9 +50,7 @@ def one(n: int, engine_kind: str, formats: str, seed: int) -> dict[str, Any]:
     train: dict[str, float] = {}
     models = crm_demo_stack(demo, seed=seed, timings=train)
     stages["train"] = time.perf_counter() - t
-    ctx = AuditContext(datasets=_datasets(demo), models=models, seed=seed)
-    ctx.shared["demo"] = demo
-    ctx.shared["customers_frame"] = demo.customers
+    ctx = AuditContext(datasets=_datasets(demo), models=models, seed=seed, demo=demo)
     policy = load_policies(["default"])
     engine = make_engine(engine_kind)
     try:

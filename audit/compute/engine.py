@@ -178,10 +178,9 @@ def _worker_scanner(options: dict[str, Any]) -> Any:
     with _SCANNER_LOCK:
         scanner = _SCANNERS.get(key)
         if scanner is None:
-            from audit.checks.privacy.pii import _scanner_kwargs
             from audit.pii import PIIScanner
 
-            scanner = PIIScanner(**_scanner_kwargs(dict(options)))
+            scanner = PIIScanner(**options)
             _SCANNERS[key] = scanner
         return scanner
 
@@ -260,7 +259,7 @@ def prepare_context(
             t0 = time.perf_counter()
             n = missingness_tables(ctx, engine, partition_rows=partition_rows)
             stats["missingness_counts"] = {"tables": n, "seconds": round(time.perf_counter() - t0, 3)}
-    ctx.shared.setdefault("report_extras", {})["engine"] = stats
+    ctx.report.engine = stats
     return stats
 
 
@@ -303,7 +302,7 @@ def prescan_texts(
     from audit.checks.privacy.pii import TEXT_CACHE_KEY, shared_scanner
 
     scanner = shared_scanner(ctx)
-    cache: dict[tuple[str, str], tuple[Any, ...]] = ctx.shared.setdefault(TEXT_CACHE_KEY, {})
+    cache: dict[tuple[str, str], tuple[Any, ...]] = ctx.cached(TEXT_CACHE_KEY, dict)
     rows = 0
     todo: dict[tuple[str, str], None] = {}
     for texts, langs in _text_jobs(ctx, scanner, include_columns=include_columns, include_models=include_models):
@@ -313,7 +312,7 @@ def prescan_texts(
             if text.strip() and (lang, text) not in cache:
                 todo[(lang, text)] = None
     items = list(todo)
-    options = dict(ctx.shared.get("pii_options") or {})
+    options = dict(ctx.pii_options.scanner_kwargs())
     t0 = time.perf_counter()
     if items:
         parts = [items[a:b] for a, b in partitions(len(items), partition_rows)]
@@ -356,7 +355,7 @@ def confusion_tables(ctx: Any, engine: Engine, *, partition_rows: int = DEFAULT_
     from audit.core.types import SubjectKind
     from audit.fairness.counts import merge_tables
 
-    out = ctx.shared.setdefault(CONFUSION_KEY, {})
+    out: dict[Any, Any] = ctx.cached(CONFUSION_KEY, dict)
     made = 0
     for subject in ctx.subjects(SubjectKind.CLASSIFIER):
         art = subject.obj
@@ -396,14 +395,14 @@ def _renamed(conf: Any, g: Any) -> Any:
 
 def confusion_for(ctx: Any, art: Any, g: Any, with_truth: bool) -> Any:
     """Merged confusion counts prepared by the Dask engine for this model and grouping, or None."""
-    return ctx.shared.get(CONFUSION_KEY, {}).get((getattr(art, "name", None), g.attribute, with_truth))
+    return ctx.memo.get(CONFUSION_KEY, {}).get((getattr(art, "name", None), g.attribute, with_truth))
 
 
 def missingness_tables(ctx: Any, engine: Engine, *, partition_rows: int = DEFAULT_PARTITION_ROWS) -> int:
     """Missing cells per column, overall and per protected group, of every dataset (see dq.missingness)."""
     from audit.fairness.counts import merge_tables
 
-    out = ctx.shared.setdefault(MISSINGNESS_KEY, {})
+    out: dict[Any, Any] = ctx.cached(MISSINGNESS_KEY, dict)
     made = 0
     for ds in ctx.datasets.values():
         frame = ds.frame

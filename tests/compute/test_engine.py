@@ -102,7 +102,7 @@ def demo_parts() -> tuple[dict[str, Any], Any]:
 def _context(demo: Any, art: Any) -> AuditContext:
     ds = _datasets(demo)
     keep = {k: ds[k] for k in ("demo.customers", "demo.feedback", "demo.tickets")}
-    return AuditContext(datasets=keep, models=[art], seed=3)
+    return AuditContext(datasets=keep, models=[art], seed=3, demo=demo)
 
 
 def _run(engine: Any, demo: Any, art: Any, partition_rows: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -167,6 +167,6 @@ def test_local_prepare_reports_scan_rate(demo_parts: Any) -> None:
     scan = stats["pii_scan"]
     assert scan["rows"] == len(demo.feedback) + len(demo.tickets)
     assert scan["distinct_texts"] <= scan["rows"] and scan["rows_per_s"] > 0
-    assert "confusion_tables" not in ctx.shared  # the local engine lets the checks count the rows themselves
-    assert ctx.shared["report_extras"]["engine"]["engine"] == "local"
+    assert "confusion_tables" not in ctx.memo  # the local engine lets the checks count the rows themselves
+    assert ctx.report.engine["engine"] == "local"
     pd.testing.assert_frame_equal(ctx.datasets["demo.feedback"].frame, demo.feedback)

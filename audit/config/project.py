@@ -13,7 +13,7 @@ from audit.config.labels import apply_label_map, check_split, positive_label, va
 from audit.config.loader import read_dataset, sha256_file
 from audit.config.models import AuditConfig, ModelConfig
 from audit.config.predictions import validate_predictions
-from audit.config.reading import DEFAULT_NA_VALUES, ReadError, apply_na_values, read_csv_file, strip_whitespace, value_key
+from audit.config.reading import DEFAULT_NA_VALUES, ReadError, apply_na_values, read_csv_file, show, strip_whitespace, value_key
 from audit.core.context import AuditContext, Dataset
 from audit.core.errors import AuditInputError, ErrorItem
 
@@ -50,8 +50,38 @@ def context_from_config(
             p = (base / mc.path).resolve()
             inputs.append({"role": "model" if mc.source != "predictions" else "predictions", "kind": "file", "name": mc.name, "path": str(p), "sha256": sha256_file(p)})
         _record_imputation(ds, mc.name, artifact)
+        _record_preparation(ds, mc, cfg.seed)
         ctx.models.append(artifact)
     return ctx, inputs
+
+
+def _record_positive(ds: Dataset, model: str, values: pd.Series, pos: Any, target: str, declared: list[str]) -> None:
+    """Which value was taken as the positive class, and why, in the dataset's record (shown with repr)."""
+    how = "declared in positive_labels" if declared else "the yes/true value of a yes/no target"
+    ds.preprocessing.setdefault("positive_class", {})[model] = {"target": target, "positive": show(pos), "how": how, "values": value_counts_text(values)}
+
+
+def _record_preparation(ds: Dataset, mc: ModelConfig, seed: int) -> None:
+    """How the rows were split and the features prepared for one model, for the report's methodology."""
+    from audit.crm.preprocess import CRMPreprocessor
+
+    prep = CRMPreprocessor()
+    evaluate = f"{1 - mc.test_size:.0%} of the rows with a target train the model and {mc.test_size:.0%} evaluate it"
+    if mc.source == "predictions":
+        text = "every row of the predictions file is evaluated; the model's own preparation of the data is not known to the audit"
+    elif mc.source in ("skops", "pickle"):
+        text = f"the loaded model is evaluated on a random {mc.test_size:.0%} of the rows with a target (seed {seed}); it prepares the data itself"
+    elif mc.kind in ("classifier", "regressor"):
+        strat = ", stratified by the target" if mc.kind == "classifier" else ""
+        text = (
+            f"{evaluate} (random split{strat}, seed {seed}; test_size and seed are set in audit.yaml). "
+            f"Numbers stored as text are read as numbers when at least {prep.numeric_text_threshold:.0%} of the filled cells parse; "
+            "missing numbers are filled with the training median and standardised; missing categories are filled with the most frequent value "
+            f"and one-hot encoded with at most {prep.max_categories} columns per attribute (rarer values grouped as one 'infrequent' column)"
+        )
+    else:
+        return
+    ds.preprocessing.setdefault("preparation", {})[mc.name] = text
 
 
 def _record_imputation(ds: Dataset, model: str, artifact: Any) -> None:
@@ -132,9 +162,10 @@ def _build_model(mc: ModelConfig, ds: Dataset, cfg: AuditConfig, *, base: Path, 
                 check_split(frame[target], test_size=mc.test_size, column=target)
             except ValueError as exc:
                 raise _label_error(exc, config_file, mc.dataset) from None
+            _record_positive(ds, mc.name, frame[target], pos, target, dc.positive_labels)
             if mc.source in ("skops", "pickle"):
                 est = _load_estimator(mc, base=base, config_file=config_file, loc=loc, trust_pickle=trust_pickle, ctx=ctx)
-                return _artifact_from_fitted(mc, est, frame, feats, target, pos, ds)
+                return _artifact_from_fitted(mc, est, frame, feats, target, pos, ds, seed=cfg.seed)
             if mc.algorithm not in STACK_ALGORITHMS["classifier"]:
                 raise _err(config_file, f"{loc}.algorithm", f"unknown classifier algorithm {mc.algorithm!r}", "choose from " + ", ".join(STACK_ALGORITHMS["classifier"]))
             return train_classifier(
@@ -184,13 +215,13 @@ def _load_estimator(mc: ModelConfig, *, base: Path, config_file: str, loc: str, 
     return est
 
 
-def _artifact_from_fitted(mc: ModelConfig, est: Any, frame: pd.DataFrame, feats: list[str], target: str, pos: Any, ds: Dataset) -> Any:
+def _artifact_from_fitted(mc: ModelConfig, est: Any, frame: pd.DataFrame, feats: list[str], target: str, pos: Any, ds: Dataset, *, seed: int = 0) -> Any:
     from sklearn.model_selection import train_test_split
 
     from audit.crm.artifacts import ClassifierArtifact
     from audit.crm.classify import evaluate_classifier
 
-    _, test = train_test_split(frame, test_size=mc.test_size, random_state=0)
+    _, test = train_test_split(frame, test_size=mc.test_size, random_state=seed)
     X_eval = test[feats].reset_index(drop=True)
     try:
         score = est.predict_proba(X_eval)[:, 1]
@@ -264,6 +295,7 @@ def _from_predictions(mc: ModelConfig, ds: Dataset, *, base: Path, config_file: 
         pos = _positive_label(pred["y_true"], dc_pos, "y_true")
     except ValueError as exc:
         raise AuditInputError(ErrorItem(file=str(path), path="y_true", message=str(exc), hint=getattr(exc, "hint", "") + f" (under datasets.{ds.name} in {config_file})")) from None
+    _record_positive(ds, mc.name, pred["y_true"], pos, "y_true (predictions file)", dc_pos)
     classes = {value_key(v) for v in pred["y_true"].dropna()}
     odd = sorted({value_key(v) for v in pred["y_pred"].dropna()} - classes)
     if odd:

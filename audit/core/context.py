@@ -33,6 +33,11 @@ class ColumnRoles:
     timestamps: list[str] = field(default_factory=list)
     features: list[str] = field(default_factory=list)
     optional: list[str] = field(default_factory=list)
+    user: str | None = None
+    item: str | None = None
+    rating: str | None = None
+    category: str | None = None
+    price: str | None = None
 
 
 def band_labels(series: pd.Series, edges: list[float] | None) -> pd.Series:
@@ -96,18 +101,10 @@ class Subject:
         return f"model:{self.name}"
 
 
-_MODEL_KINDS = {
-    "classifier": SubjectKind.CLASSIFIER,
-    "regressor": SubjectKind.REGRESSOR,
-    "segmentation": SubjectKind.SEGMENTATION,
-    "recommender": SubjectKind.RECOMMENDER,
-    "text_classifier": SubjectKind.TEXT_MODEL,
-    "text_model": SubjectKind.TEXT_MODEL,
-}
-
-
 def model_subject_kind(kind: str) -> SubjectKind:
-    return _MODEL_KINDS[kind]
+    from audit.core.kinds import model_kind
+
+    return model_kind(kind).subject
 
 
 @dataclass(frozen=True)

@@ -277,7 +277,7 @@ def _text_jobs(ctx: Any, scanner: Any, *, include_columns: bool, include_models:
             lang_col = ds.language_column if ds.language_column in ds.frame.columns else None
             jobs.append((texts, row_languages(ds.frame[lang_col].tolist() if lang_col else None, len(texts), scanner.languages)))
     if include_models:
-        for subject in ctx.subjects(SubjectKind.TEXT_MODEL):
+        for subject in ctx.subjects(SubjectKind.TEXT_CLASSIFIER):
             texts = getattr(subject.obj, "texts", None)
             if texts is None or len(texts) == 0:
                 continue

@@ -204,6 +204,13 @@ class ProjectInfo(_Strict):
     description: str = ""
 
 
+class EngineConfig(_Strict):
+    kind: Literal["local", "dask"] = Field(default="local", description="Where the row-wise work runs: this process, or Dask tasks on a cluster.")
+    scheduler: str | None = Field(default=None, description="Dask scheduler address, e.g. tcp://10.0.0.5:8786; without it a local cluster is started.")
+    workers: int | None = Field(default=None, ge=1, description="Worker processes of a local Dask cluster (default: up to 2).")
+    partition_rows: int = Field(default=20_000, ge=100, description="Rows per partition (texts per PII-scan task: a tenth of it).")
+
+
 class AuditConfig(_Strict):
     project: ProjectInfo = Field(default_factory=ProjectInfo)
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
@@ -214,3 +221,4 @@ class AuditConfig(_Strict):
     signoff: SignOff = Field(default_factory=SignOff)
     reason_codes: dict[str, str] = Field(default_factory=dict, description="Feature -> plain-language reason.")
     pii: PIIOptions = Field(default_factory=PIIOptions, description="PII scanner options (model, languages, entities, score_threshold, ner, n_process, batch_size).")
+    engine: EngineConfig = Field(default_factory=EngineConfig, description="Execution engine for the PII scan, count tables and scoring.")

@@ -161,6 +161,12 @@ class ReportExtras:
     exposure: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: entries for the evidence manifest (e.g. the NLP model's name, version and hash)
     manifest: dict[str, Any] = field(default_factory=dict)
+    #: model name -> design of the sample of adverse decisions explained (audit.explain.sampling)
+    explanation_sampling: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the sampling design in words, for the methodology section
+    sampling: str = ""
+    #: the execution engine and the throughput of its partitioned work (PII scan rows/s)
+    engine: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}

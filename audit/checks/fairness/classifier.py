@@ -75,8 +75,21 @@ def rate_ci(by_group: pd.DataFrame, rate: str, den: str, confidence: float) -> l
     return out
 
 
-def favourable_rate_result(metric: Any, merits: np.ndarray | None, received: np.ndarray, g: Grouping, params: Any, ctx: AuditContext) -> Any:
-    """``metric`` (a rate disparity of :mod:`audit.fairness`) of the favourable decisions over ``g``'s groups."""
+def favourable_rate_result(metric: Any, merits: np.ndarray | None, received: np.ndarray, g: Grouping, params: Any, ctx: AuditContext, art: Any = None) -> Any:
+    """``metric`` (a rate disparity of :mod:`audit.fairness`) of the favourable decisions over ``g``'s groups.
+
+    When the Dask engine has counted this model's groups per partition, the merged counts are used
+    (same figures: the row path counts the same cells).
+    """
+    from audit.compute.engine import confusion_for
+
+    conf = confusion_for(ctx, art, g, merits is not None) if art is not None else None
+    if conf is not None:
+        from audit.fairness import disparities_from_counts
+
+        return disparities_from_counts(
+            conf, metrics=[metric.__name__], min_group_size=params.min_group_size, n_boot=params.n_boot, confidence=params.confidence, seed=ctx.seed
+        )[metric.__name__]
     return metric(
         merits,
         received,
@@ -118,7 +131,7 @@ def impact_ratio_outcome(
     check: Check, label: str, art: Any, g: Grouping, params: Any, ctx: AuditContext, *, min_ratio: float
 ) -> Outcome:
     _, received = favourable_labels(art)
-    res = favourable_rate_result(selection_rate_impact_ratio, None, received, g, params, ctx)
+    res = favourable_rate_result(selection_rate_impact_ratio, None, received, g, params, ctx, art)
     best = res.by_group.loc[res.by_group["group"] == res.best_group, "selection_rate"]
     evidence: dict[str, Any] = {"favourable_outcome": favourable_phrase(art)}
     if len(best):
@@ -169,7 +182,7 @@ def parity_difference_outcome(
     check: Check, label: str, art: Any, g: Grouping, params: Any, ctx: AuditContext, *, max_difference: float
 ) -> Outcome:
     _, received = favourable_labels(art)
-    res = favourable_rate_result(demographic_parity_difference, None, received, g, params, ctx)
+    res = favourable_rate_result(demographic_parity_difference, None, received, g, params, ctx, art)
     return fairness_outcome(
         check,
         label,
@@ -229,7 +242,7 @@ class EqualizedOddsDifference(_ClassifierCheck):
 
     def measure(self, label: str, art: Any, g: Grouping, params: DifferenceParams, ctx: AuditContext) -> Iterable[Outcome]:
         merits, received = favourable_labels(art)
-        res = favourable_rate_result(equalized_odds_difference, merits, received, g, params, ctx)
+        res = favourable_rate_result(equalized_odds_difference, merits, received, g, params, ctx, art)
         bg = res.by_group
         elig = bg["eligible"].to_numpy(dtype=bool)
         gaps = {}
@@ -284,7 +297,7 @@ class EqualOpportunityDifference(_ClassifierCheck):
 
     def measure(self, label: str, art: Any, g: Grouping, params: DifferenceParams, ctx: AuditContext) -> Iterable[Outcome]:
         merits, received = favourable_labels(art)
-        res = favourable_rate_result(equal_opportunity_difference, merits, received, g, params, ctx)
+        res = favourable_rate_result(equal_opportunity_difference, merits, received, g, params, ctx, art)
         yield fairness_outcome(
             self,
             label,

@@ -77,6 +77,8 @@ class Subject:
             return f"dataset:{self.name}"
         if self.kind is SubjectKind.TEXT_COLUMN:
             return f"dataset:{self.name}/column:{self.column}"
+        if self.kind is SubjectKind.DECISION_LOG:
+            return f"decision_log:{self.name}"
         return f"model:{self.name}"
 
 
@@ -103,6 +105,7 @@ class AuditContext:
     shared: dict[str, Any] = field(default_factory=dict)
     limitations: list[str] = field(default_factory=list)
     system: dict[str, Any] = field(default_factory=dict)
+    decision_logs: dict[str, Any] = field(default_factory=dict)  # name -> audit.monitoring.data.DecisionLogData
 
     def subjects(self, kind: SubjectKind) -> Iterator[Subject]:
         if kind is SubjectKind.SYSTEM:
@@ -110,6 +113,9 @@ class AuditContext:
         elif kind is SubjectKind.DATASET:
             for ds in self.datasets.values():
                 yield Subject(kind, ds.name, ds, dataset=ds)
+        elif kind is SubjectKind.DECISION_LOG:
+            for name, log in self.decision_logs.items():
+                yield Subject(kind, name, log)
         elif kind is SubjectKind.TEXT_COLUMN:
             for ds in self.datasets.values():
                 for col in ds.roles.text:

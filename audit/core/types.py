@@ -68,6 +68,7 @@ class SubjectKind(str, Enum):
     SEGMENTATION = "segmentation"
     RECOMMENDER = "recommender"
     TEXT_MODEL = "text_model"
+    DECISION_LOG = "decision_log"  # a deployed model's decision log, audited over time (crm-audit monitor)
 
 
 class Provenance(str, Enum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from audit.core.types import Severity
 
@@ -14,13 +14,69 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_CSV_ONLY = ("sep", "encoding", "decimal", "thousands", "skipinitialspace")
+
+
+def _one_char(value: str | None, key: str) -> str | None:
+    if value is not None and len(value) != 1:
+        raise ValueError(f"{key} must be one character, got {value!r} (write a tab as \"\\t\" in double quotes)")
+    return value
+
+
+class SourceOptions(_Strict):
+    """How to read the file. Left out, separator and encoding are sniffed and recorded in the manifest."""
+
+    sep: str | None = Field(default=None, description="Field separator, one character: ',', ';', '\\t' or '|'. Default: sniffed from the first lines.")
+    encoding: str | None = Field(default=None, description="Text encoding (utf-8, utf-8-sig, utf-16, latin-1, cp1252, gb18030...). Default: UTF-8, or the byte-order mark's; latin-1 when the file is not valid UTF-8.")
+    na_values: list[str] | None = Field(
+        default=None,
+        description='Cell values read as missing, compared after trimming spaces. Default: "", "?", "NA", "N/A", "n/a", "null", "NULL", "NaN", "nan", "#N/A", "<NA>". Give [] to read only empty cells as missing.',
+    )
+    decimal: str = Field(default=".", description="Decimal mark of numbers, e.g. ',' for 3,14.")
+    thousands: str | None = Field(default=None, description="Thousands separator of numbers, e.g. '.' for 1.000.")
+    skipinitialspace: bool = Field(default=False, description="Skip spaces after the separator (values are trimmed anyway; this also lets quoted values follow a space).")
+
+    @field_validator("sep")
+    @classmethod
+    def _sep(cls, v: str | None) -> str | None:
+        v = _one_char(v, "sep")
+        if v is not None and (v.isalnum() or v in "\"\n\r"):
+            raise ValueError(f"sep {v!r} cannot separate fields; use ',', ';', '\\t' or '|'")
+        return v
+
+    @field_validator("decimal", "thousands")
+    @classmethod
+    def _char(cls, v: str | None, info: Any) -> str | None:
+        return _one_char(v, info.field_name)
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, v: str | None) -> str | None:
+        if v is not None:
+            import codecs
+
+            try:
+                codecs.lookup(v)
+            except LookupError:
+                raise ValueError(f"unknown encoding {v!r}: use a codec name such as utf-8, utf-8-sig, utf-16, latin-1, cp1252 or gb18030") from None
+        return v
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SourceOptions:
+        if self.thousands is not None and self.thousands == self.decimal:
+            raise ValueError("thousands and decimal must differ")
+        if self.sep is not None and self.sep in (self.decimal, self.thousands):
+            raise ValueError("sep must differ from decimal and thousands")
+        return self
+
+
 class Source(_Strict):
     path: str | None = Field(default=None, description="CSV or Parquet file, or a SQLite file with `table`/`query`.")
     format: Literal["csv", "parquet", "sql"] | None = None
     url: str | None = Field(default=None, description="SQLAlchemy URL, e.g. sqlite:///crm.db")
     table: str | None = None
     query: str | None = None
-    options: dict[str, Any] = Field(default_factory=dict, description="Extra reader options, e.g. sep for CSV.")
+    options: SourceOptions = Field(default_factory=SourceOptions, description="How to read the file: sep, encoding, na_values, decimal, thousands, skipinitialspace.")
 
     @model_validator(mode="after")
     def _one_of(self) -> Source:
@@ -28,7 +84,18 @@ class Source(_Strict):
             raise ValueError("a source needs 'path' (CSV, Parquet, SQLite file) or 'url' (SQLAlchemy URL)")
         if (self.url or self.format == "sql") and not (self.table or self.query):
             raise ValueError("a SQL source needs 'table' or 'query'")
+        if self.resolved_format() != "csv":
+            given = [k for k in _CSV_ONLY if k in self.options.model_fields_set]
+            if given:
+                raise ValueError(f"options {given} apply to CSV files only; this source is {self.resolved_format()} (na_values applies to every source)")
         return self
+
+    def resolved_format(self) -> str:
+        if self.url or self.format == "sql" or (self.path and self.path.lower().endswith((".db", ".sqlite", ".sqlite3"))):
+            return "sql"
+        if self.format:
+            return self.format
+        return "parquet" if self.path and self.path.lower().endswith((".parquet", ".pq")) else "csv"
 
 
 class Roles(_Strict):
@@ -46,9 +113,23 @@ class Roles(_Strict):
 class DatasetConfig(_Strict):
     source: Source
     roles: Roles = Field(default_factory=Roles)
-    bands: dict[str, list[float]] = Field(default_factory=dict, description="Bands for continuous protected attributes.")
+    bands: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="Band edges for numeric protected attributes, e.g. age: [18, 30, 45, 60]. Values below the first edge form the band '<18', values at or above the last '>=60', missing values 'unknown'; every check uses these names.",
+    )
     language_column: str | None = None
-    positive_labels: list[str] = Field(default_factory=lambda: ["Yes", "yes", "True", "true", "1"])
+    positive_labels: list[str] = Field(
+        default_factory=list,
+        description="The target value(s) that mean the positive class (e.g. 'bad', '2', '>50K'). Required unless the target is Yes/No, True/False or 0/1.",
+    )
+    label_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Target values to rewrite before anything else reads them, e.g. {'>50K.': '>50K', '<=50K.': '<=50K'} to merge spellings into two classes.",
+    )
+    value_labels: dict[str, dict[str | int | float | bool, str]] = Field(
+        default_factory=dict,
+        description="Words for coded values, per column: {personal_status: {A91: 'male, divorced', A92: 'female'}}; the words replace the codes in every check and report.",
+    )
 
 
 class ModelConfig(_Strict):

@@ -9,8 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit.config.labels import apply_label_map, check_split, positive_label, value_counts_text
 from audit.config.loader import read_dataset, sha256_file
 from audit.config.models import AuditConfig, ModelConfig
+from audit.config.predictions import validate_predictions
+from audit.config.reading import DEFAULT_NA_VALUES, ReadError, apply_na_values, read_csv_file, strip_whitespace, value_key
 from audit.core.context import AuditContext, Dataset
 from audit.core.errors import AuditInputError, ErrorItem
 
@@ -29,10 +32,11 @@ def context_from_config(
     for name, dc in cfg.datasets.items():
         if progress:
             progress(f"reading dataset {name}")
-        ds = read_dataset(name, dc, base=base, config_file=config_file)
+        targets = [m.target for m in cfg.models if m.dataset == name and m.target]
+        ds = read_dataset(name, dc, base=base, config_file=config_file, targets=targets)
         datasets[name] = ds
         if dc.source.path and not dc.source.url:
-            inputs.append({"role": "dataset", "kind": "file", "name": name, "path": str((base / dc.source.path).resolve()), "sha256": ds.sha256})
+            inputs.append({"role": "dataset", "kind": "file", "name": name, "path": str((base / dc.source.path).resolve()), "sha256": ds.sha256, "read": ds.reading})
         else:
             inputs.append({"role": "dataset", "kind": "query", "name": name, "path": ds.source, "sha256": ds.sha256})
     ctx = AuditContext(datasets=datasets, models=[], config=cfg, seed=cfg.seed)
@@ -45,9 +49,18 @@ def context_from_config(
         if mc.path:
             p = (base / mc.path).resolve()
             inputs.append({"role": "model" if mc.source != "predictions" else "predictions", "kind": "file", "name": mc.name, "path": str(p), "sha256": sha256_file(p)})
+        _record_imputation(ds, mc.name, artifact)
         ctx.models.append(artifact)
     _register_pii_options(ctx, cfg)
     return ctx, inputs
+
+
+def _record_imputation(ds: Dataset, model: str, artifact: Any) -> None:
+    """Missing values the model's preprocessing filled in, per column, in the dataset's record."""
+    report = getattr(getattr(artifact, "preprocessor", None), "report_", None) or {}
+    imputed = {str(c): int(n) for c, n in (report.get("values_imputed") or {}).items() if n}
+    if imputed:
+        ds.preprocessing.setdefault("imputed_by_model", {})[model] = imputed
 
 
 def _register_pii_options(ctx: AuditContext, cfg: AuditConfig) -> None:
@@ -57,16 +70,14 @@ def _register_pii_options(ctx: AuditContext, cfg: AuditConfig) -> None:
         ctx.shared["reason_code_mapping"] = dict(cfg.reason_codes)
 
 
-def _positive_label(values: pd.Series, positive_labels: list[str]) -> Any:
-    present = pd.unique(values.dropna())
-    for cand in positive_labels:
-        for v in present:
-            if str(v) == cand:
-                return v
-    numeric = [v for v in present if isinstance(v, (int, np.integer, bool, np.bool_))]
-    if set(map(int, numeric)) <= {0, 1} and numeric:
-        return 1
-    raise ValueError(f"cannot tell the positive class among {sorted(map(str, present))[:6]}")
+def _positive_label(values: pd.Series, positive_labels: list[str], column: str = "target") -> Any:
+    """The positive class of a binary target (raises LabelError, a ValueError, naming the fix)."""
+    return positive_label(values, positive_labels, column=column)
+
+
+def _label_error(exc: ValueError, config_file: str, dataset: str) -> AuditInputError:
+    key = getattr(exc, "key", "positive_labels")
+    return _err(config_file, f"datasets.{dataset}.{key}", str(exc), getattr(exc, "hint", "list the positive class value under positive_labels"))
 
 
 def _err(config_file: str, loc: str, message: str, hint: str = "") -> AuditInputError:
@@ -81,6 +92,18 @@ def _features(mc: ModelConfig, ds: Dataset, target: str | None) -> list[str]:
     return list(feats)
 
 
+def _drop_empty_features(feats: list[str], mc: ModelConfig, ds: Dataset, config_file: str, loc: str, ctx: AuditContext) -> list[str]:
+    """Columns missing in every row carry nothing to learn: refused when listed, left out (and said so) by default."""
+    empty = [c for c in feats if ds.frame[c].isna().all()]
+    if not empty:
+        return feats
+    declared = mc.features or ds.roles.features
+    if declared:
+        raise _err(config_file, f"{loc}.features", f"feature column(s) {empty} are missing in every row of dataset {ds.name!r}", "remove them from the features, or fix the source")
+    ctx.limitations.append(f"model {mc.name}: column(s) {', '.join(empty)} are missing in every row and were left out of its features")
+    return [c for c in feats if c not in empty]
+
+
 def _check_columns(cols: list[str], ds: Dataset, config_file: str, loc: str) -> None:
     missing = [c for c in cols if c not in ds.frame.columns]
     if missing:
@@ -91,12 +114,13 @@ def _build_model(mc: ModelConfig, ds: Dataset, cfg: AuditConfig, *, base: Path, 
     target = mc.target or ds.roles.target
     dc = cfg.datasets[mc.dataset]
     if mc.source == "predictions":
-        artifact = _from_predictions(mc, ds, base=base, config_file=config_file, loc=loc, dc_pos=dc.positive_labels)
+        artifact = _from_predictions(mc, ds, base=base, config_file=config_file, loc=loc, dc_pos=dc.positive_labels, label_map=dc.label_map)
         ctx.limitations.append(f"model {mc.name} was audited from a predictions file: explanations (SHAP, reason codes) are not available for it")
         return artifact
     feats = _features(mc, ds, target)
     cols = [*feats, *([target] if target else [])]
     _check_columns(cols, ds, config_file, loc)
+    feats = _drop_empty_features(feats, mc, ds, config_file, loc, ctx)
     frame = ds.frame
     if mc.kind in ("classifier", "regressor"):
         from audit.crm.classify import train_classifier, train_regressor
@@ -112,9 +136,10 @@ def _build_model(mc: ModelConfig, ds: Dataset, cfg: AuditConfig, *, base: Path, 
                     frame[c] = coerced
         if mc.kind == "classifier":
             try:
-                pos = _positive_label(frame[target], dc.positive_labels)
+                pos = _positive_label(frame[target], dc.positive_labels, target)
+                check_split(frame[target], test_size=mc.test_size, column=target)
             except ValueError as exc:
-                raise _err(config_file, f"datasets.{mc.dataset}.positive_labels", str(exc), "list the positive class value under positive_labels") from None
+                raise _label_error(exc, config_file, mc.dataset) from None
             if mc.source in ("skops", "pickle"):
                 est = _load_estimator(mc, base=base, config_file=config_file, loc=loc, trust_pickle=trust_pickle, ctx=ctx)
                 return _artifact_from_fitted(mc, est, frame, feats, target, pos, ds)
@@ -194,7 +219,7 @@ def _artifact_from_fitted(mc: ModelConfig, est: Any, frame: pd.DataFrame, feats:
     )
 
 
-def _from_predictions(mc: ModelConfig, ds: Dataset, *, base: Path, config_file: str, loc: str, dc_pos: list[str]) -> Any:
+def _from_predictions(mc: ModelConfig, ds: Dataset, *, base: Path, config_file: str, loc: str, dc_pos: list[str], label_map: dict[str, str] | None = None) -> Any:
     from audit.crm.artifacts import ClassifierArtifact
     from audit.crm.classify import evaluate_classifier
 
@@ -202,7 +227,9 @@ def _from_predictions(mc: ModelConfig, ds: Dataset, *, base: Path, config_file: 
     if not path.exists():
         raise _err(config_file, f"{loc}.path", f"predictions file not found: {path}")
     try:
-        pred = pd.read_csv(path)
+        pred, _record = read_csv_file(path, {})
+    except ReadError as exc:
+        raise AuditInputError(ErrorItem(file=str(path), message=f"cannot read predictions file: {exc}", hint=exc.hint)) from None
     except Exception as exc:
         raise _err(config_file, f"{loc}.path", f"cannot read predictions CSV: {exc}") from None
     need = ["id", "y_true", "y_pred"]
@@ -211,25 +238,51 @@ def _from_predictions(mc: ModelConfig, ds: Dataset, *, base: Path, config_file: 
         raise AuditInputError(ErrorItem(file=str(path), message=f"predictions file lacks column(s) {missing}", hint="columns: id, y_true, y_pred and optionally score"))
     if pred.empty:
         raise AuditInputError(ErrorItem(file=str(path), message="predictions file has no rows"))
+    strip_whitespace(pred)
+    apply_na_values(pred, DEFAULT_NA_VALUES)
+    validate_predictions(pred, file=str(path))
+    for col in ("y_true", "y_pred"):
+        apply_label_map(pred, col, label_map or {})
     if not ds.roles.id:
         raise _err(config_file, f"datasets.{ds.name}.roles.id", "a predictions file is joined to its dataset by id: declare roles.id")
-    frame = ds.frame.set_index(ds.frame[ds.roles.id].astype(str))
-    ids = pred["id"].astype(str)
+    keys = ds.frame[ds.roles.id].map(lambda v: value_key(v) if pd.notna(v) else None)
+    frame = ds.frame.set_index(keys)
+    ids = pred["id"].map(value_key)
     unknown = (~ids.isin(frame.index)).sum()
     if unknown:
-        raise AuditInputError(ErrorItem(file=str(path), message=f"{unknown} prediction id(s) not found in dataset {ds.name!r}"))
+        first = ", ".join(map(repr, ids[~ids.isin(frame.index)].head(5)))
+        raise AuditInputError(ErrorItem(file=str(path), path="id", message=f"{unknown} prediction id(s) not found in dataset {ds.name!r} (first: {first})", hint=f"ids are matched with column {ds.roles.id!r} of {ds.name!r}"))
+    dup_in_data = frame.index[frame.index.duplicated()].intersection(ids)
+    if len(dup_in_data):
+        used = [c for c in dict.fromkeys([*ds.roles.protected, *mc.features]) if c in frame.columns]
+        sub = frame.loc[frame.index.isin(dup_in_data), used]
+        conflicting = [k for k, grp in sub.groupby(level=0) if len(grp.astype("string").drop_duplicates()) > 1]
+        if conflicting:
+            raise _err(
+                config_file, f"datasets.{ds.name}.roles.id",
+                f"{len(conflicting)} predicted id(s) occur more than once in dataset {ds.name!r} with different values in {', '.join(used)} (first: {', '.join(map(repr, conflicting[:5]))})",
+                "ids must identify one row to join predictions to it: remove the duplicate rows",
+            )
+        ctx_note = f"model {mc.name}: {len(dup_in_data)} predicted id(s) occur more than once in dataset {ds.name} with the same values; the first row of each was used"
+        frame = frame[~frame.index.duplicated(keep="first")]
+    else:
+        ctx_note = ""
     rows = frame.loc[ids]
     try:
-        pos = _positive_label(pred["y_true"], dc_pos)
+        pos = _positive_label(pred["y_true"], dc_pos, "y_true")
     except ValueError as exc:
-        raise AuditInputError(ErrorItem(file=str(path), path="y_true", message=str(exc))) from None
+        raise AuditInputError(ErrorItem(file=str(path), path="y_true", message=str(exc), hint=getattr(exc, "hint", "") + f" (under datasets.{ds.name} in {config_file})")) from None
+    classes = {value_key(v) for v in pred["y_true"].dropna()}
+    odd = sorted({value_key(v) for v in pred["y_pred"].dropna()} - classes)
+    if odd:
+        raise AuditInputError(ErrorItem(file=str(path), path="y_pred", message=f"y_pred has value(s) {', '.join(map(repr, odd))} that y_true does not: {value_counts_text(pred['y_pred'])}", hint="y_pred must use the same two labels as y_true (map spellings with label_map)"))
     score = pred["score"].to_numpy(dtype=float) if "score" in pred.columns else (pred["y_pred"] == pos).to_numpy(dtype=float)
     feats = mc.features
     return ClassifierArtifact(
         name=mc.name, algorithm=mc.algorithm or "external (predictions only)", purpose=mc.purpose, dataset=mc.dataset, features=list(feats),
         estimator=None, ids=ids.to_numpy(), sensitive=rows[[c for c in ds.roles.protected if c in rows.columns]].reset_index(drop=True),
         metrics=evaluate_classifier(pred["y_true"].to_numpy(), score, mc.threshold, pos),
-        notes=["audited from a predictions file: the model itself was not shared, so explanations (SHAP, reason codes) cannot be computed"],
+        notes=["audited from a predictions file: the model itself was not shared, so explanations (SHAP, reason codes) cannot be computed", *([ctx_note] if ctx_note else [])],
         X_eval=rows[[c for c in feats if c in rows.columns]].reset_index(drop=True), y_true=pred["y_true"].to_numpy(), y_pred=pred["y_pred"].to_numpy(),
         y_score=score, threshold=mc.threshold, positive_label=pos, favourable_outcome="negative" if mc.adverse_outcome == "positive" else "positive",
     )

@@ -25,12 +25,14 @@ class ColumnRoles:
 
 
 def band_labels(series: pd.Series, edges: list[float] | None) -> pd.Series:
-    """Labels such as '18-29' for numeric values when bands are given; missing values as 'unknown'."""
-    s = series
-    if edges and pd.api.types.is_numeric_dtype(s):
-        labels = [f"{edges[i]:g}-{edges[i + 1] - 1:g}" for i in range(len(edges) - 1)]
-        s = pd.cut(s, bins=edges, right=False, labels=labels)
-    return s.astype("string").fillna("unknown")
+    """Group label per row: the band ('<18', '18-29', '>=60') of a numeric value when bands are given,
+    the value itself otherwise; missing values are 'unknown'. The same names as the fairness checks use."""
+    if edges and pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        from audit.fairness.groups import encode_attribute
+
+        codes, levels = encode_attribute(series, name=str(series.name), bands=edges)
+        return pd.Series(pd.Categorical.from_codes(codes, categories=levels), index=series.index).astype("string")
+    return series.astype("string").fillna("unknown")
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Dataset:
     bands: dict[str, list[float]] = field(default_factory=dict)
     language_column: str | None = None
     preprocessing: dict[str, Any] = field(default_factory=dict)
+    reading: dict[str, Any] = field(default_factory=dict)
 
     def group_labels(self, attr: str) -> pd.Series:
         """Group label per row: banded when the config gives bands, missing values as 'unknown'."""
@@ -56,6 +59,8 @@ class Dataset:
             "sha256": self.sha256,
             "source": self.source,
             "roles": {k: v for k, v in self.roles.__dict__.items() if v},
+            **({"reading": self.reading} if self.reading else {}),
+            **({"preprocessing": self.preprocessing} if self.preprocessing else {}),
         }
 
 

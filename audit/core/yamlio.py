@@ -307,17 +307,30 @@ def _allowed_keys(exc: Any, err: dict[str, Any]) -> list[str]:
     from pydantic import BaseModel
 
     current: Any = model
+    mapping_key_next = False
     for part in err["loc"][:-1]:
         if isinstance(part, int):
             continue
+        if mapping_key_next:  # a name the user chose (a dataset name), not a field
+            mapping_key_next = False
+            continue
         fields = getattr(current, "model_fields", None)
         if not fields or part not in fields:
-            break
+            return []
         ann = fields[part].annotation
+        mapping_key_next = _is_mapping(ann)
         current = _inner_model(ann) or current
     if isinstance(current, type) and issubclass(current, BaseModel):
         return sorted(current.model_fields)
     return []
+
+
+def _is_mapping(ann: Any) -> bool:
+    from typing import get_args, get_origin
+
+    if get_origin(ann) is dict:
+        return True
+    return any(_is_mapping(a) for a in get_args(ann) if a is not type(None))
 
 
 def _inner_model(ann: Any) -> Any:

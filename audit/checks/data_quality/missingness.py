@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from pydantic import Field
 
+from audit.config.reading import show
 from audit.core.check import Check, CheckMeta, CheckParams, register
 from audit.core.context import AuditContext, Subject
 from audit.core.finding import Outcome
@@ -30,7 +31,7 @@ class Missingness(Check):
         subjects=(SubjectKind.DATASET,),
         regulations=("GDPR Art. 5(1)(d)", "EU AI Act Art. 10(2)(h)", "EU AI Act Art. 10(3)"),
         provenance=Provenance.TOOL,
-        formula="null rate = missing cells / rows, per column; group gap = max - min null rate across protected groups (groups of at least min_group_size)",
+        formula="null rate = missing cells / rows, per column (empty cells, the dataset's na_values and blank text count as missing); group gap = max - min null rate across protected groups (groups of at least min_group_size); a protected attribute with fewer than two distinct values fails",
         default_threshold="null rate <= 5%; group gap <= 5 pp",
         help="Missing data concentrated in one group biases every model trained on it and breaches the accuracy principle.",
     )
@@ -54,6 +55,20 @@ class Missingness(Check):
         )
         for attr in ds.roles.protected:
             if attr not in df.columns:
+                continue
+            present = df[attr][~blank[attr]]
+            distinct = int(present.nunique(dropna=True))
+            if distinct < 2:
+                only = "" if distinct == 0 else f" ({show(present.iloc[0])} in all {len(present)} rows that have a value)"
+                yield self.judge(
+                    f"{subject.label}/by:{attr}",
+                    distinct,
+                    threshold=2,
+                    op=">=",
+                    what=f"distinct values of protected attribute {attr}" + (" (missing in every row)" if distinct == 0 else only),
+                    evidence={"attribute": attr, "rows": int(len(df)), "rows_with_value": int(len(present)), "distinct_values": distinct},
+                    note="no group comparison is possible on this attribute, so every fairness check on it is skipped: fill the column from the source system, or remove it from roles.protected and say why",
+                )
                 continue
             groups = ds.group_labels(attr)
             sizes = groups.value_counts()
@@ -85,6 +100,6 @@ class Missingness(Check):
 
 def null_mask(series: pd.Series) -> pd.Series:
     """Missing cells, counting blank strings as missing (numbers stored as text often hide blanks)."""
-    if series.dtype == object or str(series.dtype).startswith("string"):
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         return series.isna() | (series.astype("string").str.strip() == "")
     return series.isna()

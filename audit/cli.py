@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("explain", help="every automated decision about one customer, with reasons")
     ex.add_argument("--config")
+    ex.add_argument("--policy", action="append", default=[], metavar="NAME_OR_PATH", help="policy whose proxy and identifier checks decide what may not be a reason (default: as for run)")
     ex.add_argument("--id", required=True)
     ex.add_argument("--format", choices=["json", "html", "pdf"], default="json")
     ex.add_argument("--out")

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from audit.core.options import PIIOptions
 from audit.core.types import Severity
 
 
@@ -179,4 +180,4 @@ class AuditConfig(_Strict):
     seed: int = 0
     signoff: SignOff = Field(default_factory=SignOff)
     reason_codes: dict[str, str] = Field(default_factory=dict, description="Feature -> plain-language reason.")
-    pii: dict[str, Any] = Field(default_factory=dict, description="PII scanner options (nlp_model, entities...).")
+    pii: PIIOptions = Field(default_factory=PIIOptions, description="PII scanner options (model, languages, entities, score_threshold, ner, n_process, batch_size).")

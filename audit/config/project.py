@@ -39,7 +39,7 @@ def context_from_config(
             inputs.append({"role": "dataset", "kind": "file", "name": name, "path": str((base / dc.source.path).resolve()), "sha256": ds.sha256, "read": ds.reading})
         else:
             inputs.append({"role": "dataset", "kind": "query", "name": name, "path": ds.source, "sha256": ds.sha256})
-    ctx = AuditContext(datasets=datasets, models=[], config=cfg, seed=cfg.seed)
+    ctx = AuditContext(datasets=datasets, models=[], config=cfg, seed=cfg.seed, pii_options=cfg.pii, reason_code_mapping=dict(cfg.reason_codes))
     for i, mc in enumerate(cfg.models):
         if progress:
             progress(f"preparing model {mc.name}")
@@ -51,7 +51,6 @@ def context_from_config(
             inputs.append({"role": "model" if mc.source != "predictions" else "predictions", "kind": "file", "name": mc.name, "path": str(p), "sha256": sha256_file(p)})
         _record_imputation(ds, mc.name, artifact)
         ctx.models.append(artifact)
-    _register_pii_options(ctx, cfg)
     return ctx, inputs
 
 
@@ -61,13 +60,6 @@ def _record_imputation(ds: Dataset, model: str, artifact: Any) -> None:
     imputed = {str(c): int(n) for c, n in (report.get("values_imputed") or {}).items() if n}
     if imputed:
         ds.preprocessing.setdefault("imputed_by_model", {})[model] = imputed
-
-
-def _register_pii_options(ctx: AuditContext, cfg: AuditConfig) -> None:
-    if cfg.pii:
-        ctx.shared["pii_options"] = dict(cfg.pii)
-    if cfg.reason_codes:
-        ctx.shared["reason_code_mapping"] = dict(cfg.reason_codes)
 
 
 def _positive_label(values: pd.Series, positive_labels: list[str], column: str = "target") -> Any:

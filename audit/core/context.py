@@ -1,14 +1,25 @@
-"""What checks see: the datasets, the models and shared state of one audit run."""
+"""What checks see: the datasets, the models and the typed state of one audit run.
+
+Inputs (datasets, models, options from the config) are set before any check runs.
+What one check leaves for another is a field of :class:`Facts`; a check names the
+facts it writes in ``CheckMeta.provides`` and those it reads in ``CheckMeta.requires``,
+and the runner orders checks by those declarations (:mod:`audit.core.order`).
+What ends up in the report beside the findings is a field of :class:`ReportExtras`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 import pandas as pd
 
+from audit.core.options import PIIOptions
 from audit.core.types import SubjectKind
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -101,16 +112,99 @@ def model_subject_kind(kind: str) -> SubjectKind:
     return _MODEL_KINDS[kind]
 
 
+@dataclass(frozen=True)
+class Attestation:
+    """State of one policy attestation (a question a person answers and signs)."""
+
+    answered: bool
+    attested_by: str | None = None
+    date: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"answered": self.answered, "attested_by": self.attested_by, "date": self.date}
+
+
+@dataclass
+class Facts:
+    """What checks measure for other checks. Every field is a fact name for ``provides``/``requires``.
+
+    A fact no check of the run provided keeps its empty default: a consumer treats it as
+    "nothing found by that measurement", which is why the runner records, as a
+    limitation, each required fact whose providing checks are not in the policy.
+    """
+
+    #: model name -> features flagged as proxies of a protected attribute (fair.proxy_*)
+    flagged_proxies: dict[str, set[str]] = field(default_factory=dict)
+    #: dataset name -> columns holding direct identifiers (pii.direct_identifiers)
+    direct_identifier_columns: dict[str, list[str]] = field(default_factory=dict)
+    #: dataset name -> columns holding any personal data (pii.direct_identifiers)
+    pii_bearing_columns: dict[str, list[str]] = field(default_factory=dict)
+    #: text subject label -> entity type -> rows with a hit (pii.free_text)
+    pii_free_text: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: subject label -> special category -> rows (pii.special_category)
+    special_category_hits: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: whether any record belongs to a child (pii.minors)
+    minors_found: bool = False
+    #: model name -> reason codes of its adverse decisions (explain.reason_codes)
+    reason_codes: dict[str, list[Any]] = field(default_factory=dict)
+
+
+FACT_NAMES: frozenset[str] = frozenset(f.name for f in fields(Facts))
+
+
+@dataclass
+class ReportExtras:
+    """Material for the report beside the findings (charts, examples, the evidence manifest)."""
+
+    #: model name -> global SHAP importance, chart sample, explainer, notes
+    explanations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: model name -> masked examples of adverse decisions with their reasons
+    reason_code_examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: model name -> segment composition and sizes
+    segments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: model name -> exposure per group of a recommender
+    exposure: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: entries for the evidence manifest (e.g. the NLP model's name, version and hash)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+
 @dataclass
 class AuditContext:
     datasets: dict[str, Dataset]
     models: list[Any]
     config: Any = None
     seed: int = 0
-    shared: dict[str, Any] = field(default_factory=dict)
     limitations: list[str] = field(default_factory=list)
     system: dict[str, Any] = field(default_factory=dict)
-    decision_logs: dict[str, Any] = field(default_factory=dict)  # name -> audit.monitoring.data.DecisionLogData
+    #: decision logs audited over time (crm-audit monitor), by name -> audit.monitoring.data.DecisionLogData
+    decision_logs: dict[str, Any] = field(default_factory=dict)
+    #: the config's ``pii:`` block (defaults when absent)
+    pii_options: PIIOptions = field(default_factory=PIIOptions)
+    #: the config's ``reason_codes:`` block: feature -> plain-language reason
+    reason_code_mapping: dict[str, str] = field(default_factory=dict)
+    #: the policy's attestations by id (set by the runner)
+    attestations: dict[str, Attestation] = field(default_factory=dict)
+    #: the generated demo CRM when the audit runs on it (its snapshot date, its customer table)
+    demo: Any = None
+    facts: Facts = field(default_factory=Facts)
+    report: ReportExtras = field(default_factory=ReportExtras)
+    #: memoised computations (a PII scanner, SHAP values), keyed by what they compute
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def as_of(self) -> dt.date | None:
+        """The demo CRM's snapshot date (None for a configured audit)."""
+        as_of = getattr(self.demo, "as_of", None)
+        return pd.Timestamp(as_of).date() if as_of is not None else None
+
+    @property
+    def customers_frame(self) -> pd.DataFrame | None:
+        """The demo CRM's customer table (consent flags for recommenders), None for a configured audit."""
+        frame = getattr(self.demo, "customers", None)
+        return frame if isinstance(frame, pd.DataFrame) else None
 
     def subjects(self, kind: SubjectKind) -> Iterator[Subject]:
         if kind is SubjectKind.SYSTEM:
@@ -136,8 +230,8 @@ class AuditContext:
                 return m
         raise KeyError(name)
 
-    def cached(self, key: str, factory: Any) -> Any:
-        """Memoise expensive shared work (a PII scan, SHAP values) across checks."""
-        if key not in self.shared:
-            self.shared[key] = factory()
-        return self.shared[key]
+    def cached(self, key: str, factory: Callable[[], T]) -> T:
+        """Memoise expensive work (a PII scanner, SHAP values) across checks: a cache, never a channel."""
+        if key not in self.memo:
+            self.memo[key] = factory()
+        return self.memo[key]  # type: ignore[no-any-return]

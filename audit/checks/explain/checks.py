@@ -14,7 +14,8 @@ from audit.core.finding import Outcome
 from audit.core.types import Category, Provenance, Severity, SubjectKind
 
 _REGS = ("Reg B 12 CFR 1002.9(b)(2)", "GDPR Art. 15(1)(h)", "GDPR Art. 22(3)", "EU AI Act Art. 86", "PIPL Art. 24(3)")
-_STAGE = {"stage": 60}
+# reasons never name a flagged proxy or a direct identifier: run after the checks that find them
+_EXCLUSIONS = ("flagged_proxies", "direct_identifier_columns")
 
 
 def mask_id(value: Any) -> str:
@@ -31,9 +32,9 @@ def excluded_features(ctx: AuditContext, artifact: Any) -> tuple[set[str], set[s
     ds = ctx.datasets.get(getattr(artifact, "dataset", ""))
     if ds is not None:
         protected |= set(ds.roles.protected)
-    proxies = set(ctx.shared.get("flagged_proxies", {}).get(artifact.name, set()))
+    proxies = set(ctx.facts.flagged_proxies.get(artifact.name, set()))
     identifiers: set[str] = set()
-    for cols in ctx.shared.get("direct_identifier_columns", {}).values():
+    for cols in ctx.facts.direct_identifier_columns.values():
         identifiers |= set(cols)
     return protected, proxies, identifiers
 
@@ -49,8 +50,7 @@ def explanation_for(ctx: AuditContext, artifact: Any, *, sample_rows: int, seed:
         from audit.explain import explain_classifier
 
         exp = explain_classifier(artifact, rows=adverse_mask(artifact), max_rows=sample_rows, seed=seed)
-        extras = ctx.shared.setdefault("report_extras", {}).setdefault("explanations", {})
-        extras[artifact.name] = {
+        ctx.report.explanations[artifact.name] = {
             "global": {k: float(v) for k, v in exp.global_importance().items()},
             "sample": exp.sample_for_chart(n=200, seed=seed),
             "explainer": exp.explainer,
@@ -104,7 +104,8 @@ class ReasonCodes(Check):
         formula="for each adverse decision, the features with the largest SHAP push towards the adverse outcome (at most four, in plain language); observed = share of adverse decisions whose top drivers include a protected attribute, a flagged proxy or a direct identifier",
         default_threshold="<= 4 reasons (guidance: Reg B commentary); 0% of decisions driven by protected, proxy or identifier features",
         help="An adverse-action notice must state the principal, specific reasons; a reason that is a protected attribute or its proxy reveals unlawful discrimination.",
-        extra=_STAGE,
+        provides=("reason_codes",),
+        requires=_EXCLUSIONS,
     )
     Params = ReasonCodesParams
 
@@ -113,9 +114,9 @@ class ReasonCodes(Check):
         if not _explainable(subject):
             yield self.skip(subject.label, _skip_reason(subject))
             return
-        mapping = {**ctx.shared.get("reason_code_mapping", {}), **params.mapping}
+        mapping = {**ctx.reason_code_mapping, **params.mapping}
         codes, (protected, proxies, identifiers) = adverse_reasons(ctx, art, sample_rows=params.sample_rows, mapping=mapping, max_reasons=params.max_reasons)
-        ctx.shared.setdefault("reason_codes", {})[art.name] = codes
+        ctx.facts.reason_codes[art.name] = codes
         if not codes:
             yield self.skip(subject.label, "the model made no adverse decision on the evaluation rows")
             return
@@ -129,7 +130,7 @@ class ReasonCodes(Check):
             for c in codes[:5]
             if c.explained
         ]
-        ctx.shared.setdefault("report_extras", {}).setdefault("reason_code_examples", {})[art.name] = examples
+        ctx.report.reason_code_examples[art.name] = examples
         top_reasons: dict[str, int] = {}
         for c in codes:
             for r in c.reasons[:1]:
@@ -168,7 +169,7 @@ class Coverage(Check):
         formula="share of adverse decisions with at least one stated reason",
         default_threshold="100%",
         help="A decision without a stored explanation cannot be answered in an access request or a contest.",
-        extra={"stage": 61},
+        requires=("reason_codes", *_EXCLUSIONS),
     )
     Params = CoverageParams
 
@@ -179,7 +180,7 @@ class Coverage(Check):
             return
         from audit.explain import coverage
 
-        codes = ctx.shared.get("reason_codes", {}).get(art.name)
+        codes = ctx.facts.reason_codes.get(art.name)
         if codes is None:
             codes, _ = adverse_reasons(ctx, art, sample_rows=params.sample_rows)
         if not codes:
@@ -205,7 +206,7 @@ class ProtectedAttribution(Check):
         formula="sum of mean |SHAP| over protected attributes and flagged proxy features / sum of mean |SHAP| over all features",
         default_threshold="<= 5%",
         help="A model that leans on protected data, directly or through proxies, decides on grounds the law forbids.",
-        extra=_STAGE,
+        requires=_EXCLUSIONS,
     )
     Params = AttributionParams
 
@@ -256,7 +257,7 @@ class Stability(Check):
         default_threshold="rho >= 0.8",
         help="Explanations that change with a resample of the data cannot be the 'logic involved' told to a customer.",
         fast=False,
-        extra=_STAGE,
+        requires=_EXCLUSIONS,
     )
     Params = StabilityParams
 

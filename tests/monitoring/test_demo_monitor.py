@@ -70,6 +70,12 @@ def test_age_mix_shift_found_from_its_week(run):
     assert week2["level"] is None
 
 
+def test_score_drift_follows_the_mix_shift(run):
+    _, _, findings = run
+    f = _one(findings, "monitor.score_drift", "score:churn_logistic_regression")
+    assert f["status"] == "fail" and f["evidence"]["first_breach"] == "2026-10-19"
+
+
 def test_approval_slide_found_for_the_right_band_and_week(run):
     _, out, findings = run
     f = _one(findings, "monitor.decision_rate_trend", "group:age")

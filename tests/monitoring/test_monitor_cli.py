@@ -48,6 +48,7 @@ def test_drift_found_in_the_shifted_week_and_nothing_else(tmp_path):
     f = fs[("monitor.feature_drift", "feature:x")]
     assert f["status"] == "fail" and f["evidence"]["first_breach"] == "2026-06-15" and f["evidence"]["breaching_windows"] == ["2026-06-15"]
     assert fs[("monitor.feature_drift", "group:g")]["status"] == "pass"
+    assert fs[("monitor.score_drift", "score:m")]["status"] == "pass"  # scores drawn from one distribution throughout
     assert fs[("monitor.log_integrity", "decision_log:log")]["status"] == "pass"
     assert fs[("monitor.performance_decay", "decision_log:log")]["status"] == "skipped" and "--outcomes" in fs[("monitor.performance_decay", "decision_log:log")]["message"]
     assert code == 1

@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--customers", type=int, help="demo CRM size (default 10000)")
     r.add_argument("--seed", type=int, help="random seed for the demo data and models")
     r.add_argument("--trust-pickle", action="store_true", help="allow loading joblib/pickle models (unsafe; noted in the report)")
+    r.add_argument("--engine", choices=["local", "dask"], help="where the PII scan, count tables and scoring run (default: the config's engine, else local)")
+    r.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (implies --engine dask); without it --engine dask starts a local cluster")
+    r.add_argument("--partition-rows", type=int, metavar="N", help="rows per partition of the engine's tasks (default 20000)")
 
     pol = sub.add_parser("policy", help="list, show, validate policy packs or print their JSON Schema")
     psub = pol.add_subparsers(dest="policy_command", metavar="ACTION", parser_class=_ArgParser)
@@ -145,6 +148,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         demo_customers=args.customers,
         seed=args.seed,
         trust_pickle=args.trust_pickle,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        partition_rows=args.partition_rows,
     )
     if opts.fail_on_new and not opts.baseline:
         raise AuditInputError("--fail-on-new needs --baseline PATH", file="<command line>")
@@ -153,7 +159,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         def progress(step: str) -> None:
             status.update(f"[bold]auditing[/bold] {step}")
 
-        result, out, _policy = run_audit(opts, progress=progress)
+        from audit.compute.progress import Progress
+
+        # long stages: a live line on a terminal, one log line per stage otherwise
+        meter = Progress(emit=(lambda line: status.update(f"[bold]auditing[/bold] {line}")) if err.is_terminal else None, log=None if err.is_terminal else sys.stderr)
+        result, out, _policy = run_audit(opts, progress=progress, meter=meter)
     _print_summary(result, out)
     return exit_code(result.gate)
 

@@ -15,8 +15,8 @@ import pandas as pd
 
 from audit.config.reading import show, value_key
 
-YES = frozenset({"yes", "y", "true", "t", "1"})
-NO = frozenset({"no", "n", "false", "f", "0"})
+YES = frozenset({"yes", "y", "true", "t", "1", "是"})
+NO = frozenset({"no", "n", "false", "f", "0", "否"})
 SHOWN_VALUES = 8
 
 

@@ -54,27 +54,9 @@ def _cross_check(cfg: AuditConfig, doc: LocatedYAML) -> list[ErrorItem]:
                 hint="declare at least one dataset under 'datasets:' (source and roles); see `crm-audit init --data FILE`",
             )
         )
-    names = set()
-    for i, m in enumerate(cfg.models):
-        if m.name in names:
-            errors.append(ErrorItem(file=doc.file, line=doc.line_of(("models", i, "name")), path=f"models[{i}].name", message=f"duplicate model name {m.name!r}"))
-        names.add(m.name)
-        if m.dataset not in cfg.datasets:
-            errors.append(
-                ErrorItem(
-                    file=doc.file,
-                    line=doc.line_of(("models", i, "dataset")),
-                    path=f"models[{i}].dataset",
-                    message=f"unknown dataset {m.dataset!r}",
-                    hint="declared datasets: " + (", ".join(cfg.datasets) or "(none)"),
-                )
-            )
-        if m.source in ("skops", "pickle", "predictions") and not m.path:
-            errors.append(ErrorItem(file=doc.file, line=doc.line_of(("models", i)), path=f"models[{i}]", message=f"source {m.source!r} needs 'path'"))
-        ds = cfg.datasets.get(m.dataset)
-        if m.source == "train" and m.kind in ("classifier", "regressor") and not m.target and not (ds and ds.roles.target):
-            errors.append(ErrorItem(file=doc.file, line=doc.line_of(("models", i)), path=f"models[{i}]", message="a model trained from the stack needs 'target' (here or in the dataset roles)"))
-    return errors
+    from audit.config.model_rules import check_models
+
+    return errors + check_models(cfg, doc)
 
 
 def sha256_file(path: str | Path) -> str:

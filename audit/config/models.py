@@ -7,8 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from audit.core.kinds import kind_names, source_names
 from audit.core.options import PIIOptions
 from audit.core.types import Severity
+
+KindName = Literal[kind_names()]  # type: ignore[valid-type]
+SourceName = Literal[source_names()]  # type: ignore[valid-type]
 
 
 class _Strict(BaseModel):
@@ -109,6 +113,11 @@ class Roles(_Strict):
     timestamps: list[str] = Field(default_factory=list)
     features: list[str] = Field(default_factory=list)
     optional: list[str] = Field(default_factory=list, description="Columns legitimately empty for part of the population (e.g. a national ID only some customers have).")
+    user: str | None = Field(default=None, description="Ratings/texts: the column holding the user (customer) id.")
+    item: str | None = Field(default=None, description="Ratings: the column holding the item id.")
+    rating: str | None = Field(default=None, description="Ratings: the numeric rating column.")
+    category: str | None = Field(default=None, description="Items: the category column (comparable items for the price check, groups for exposure).")
+    price: str | None = Field(default=None, description="Items: the price column (enables the price differential check).")
 
 
 class DatasetConfig(_Strict):
@@ -133,26 +142,50 @@ class DatasetConfig(_Strict):
     )
 
 
+class RFMConfig(_Strict):
+    """Recency, frequency and monetary value per customer, computed from a transactions dataset."""
+
+    dataset: str = Field(description="Transactions dataset (one row per purchase).")
+    customer: str = Field(description="Column of the transactions holding the customer id (matched to the segmented dataset's roles.id).")
+    date: str = Field(description="Purchase date column.")
+    amount: str = Field(description="Purchase amount column.")
+    as_of: dt.date | None = Field(default=None, description="Reference date for recency; default: the day after the last purchase.")
+
+
 class ModelConfig(_Strict):
     name: str
-    kind: Literal["classifier", "regressor", "segmentation", "recommender", "text_classifier"] = "classifier"
-    source: Literal["train", "skops", "pickle", "predictions"] = "train"
+    kind: KindName = "classifier"
+    source: SourceName = "train"
     algorithm: str | None = Field(
         default=None,
-        description="For source=train: logistic_regression, random_forest, svc, mlp, kmeans, dbscan, ...",
+        description="For source=train: logistic_regression, random_forest, svc, mlp (classifier); linear_regression, ridge, random_forest, gradient_boosting (regressor); kmeans, dbscan (segmentation); user_knn, content, hybrid (recommender).",
     )
     dataset: str
     target: str | None = None
     features: list[str] = Field(default_factory=list)
     purpose: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
-    path: str | None = Field(default=None, description="skops/pickle model file or predictions CSV.")
+    path: str | None = Field(default=None, description="skops/pickle model file, predictions CSV, recommendations CSV or segment assignments CSV.")
     trusted_types: list[str] = Field(default_factory=list, description="skops types you have reviewed and trust.")
     threshold: float = 0.5
     adverse_outcome: Literal["positive", "negative"] = Field(
         default="positive", description="Which predicted class is the adverse automated decision."
     )
     test_size: float = Field(default=0.3, gt=0, lt=1)
+    users: str | None = Field(default=None, description="Recommender/text classifier: dataset of users (roles.id, protected) joined on the ratings' or texts' user column.")
+    items: str | None = Field(default=None, description="Recommender: dataset of items (roles.id, category, price).")
+    k: int = Field(default=10, ge=1, le=1000, description="Recommender: length of each recommendation list.")
+    consent_column: str | None = Field(default=None, description="Recommender (train): boolean column of the users dataset; users with False get no personalised list.")
+    language: Literal["auto", "en", "zh"] = Field(default="auto", description="Text classifier: language of the texts ('auto' detects per text, or use the dataset's language_column).")
+    text: str | None = Field(default=None, description="Text classifier: the text column when the dataset declares several.")
+    rfm: RFMConfig | None = Field(default=None, description="Segmentation: compute recency, frequency, monetary features from a transactions dataset.")
+    treatments: dict[str | int, str] = Field(default_factory=dict, description="Segmentation: the treatment (offer, tier) each segment receives, e.g. {0: gold offer}.")
+
+    @field_validator("treatments")
+    @classmethod
+    def _segment_names(cls, value: dict[str | int, str]) -> dict[str | int, str]:
+        # YAML reads `0: gold` with an integer key; segments are compared by name
+        return {str(k): v for k, v in value.items()}
 
 
 class SignOff(_Strict):
@@ -171,6 +204,13 @@ class ProjectInfo(_Strict):
     description: str = ""
 
 
+class EngineConfig(_Strict):
+    kind: Literal["local", "dask"] = Field(default="local", description="Where the row-wise work runs: this process, or Dask tasks on a cluster.")
+    scheduler: str | None = Field(default=None, description="Dask scheduler address, e.g. tcp://10.0.0.5:8786; without it a local cluster is started.")
+    workers: int | None = Field(default=None, ge=1, description="Worker processes of a local Dask cluster (default: up to 2).")
+    partition_rows: int = Field(default=20_000, ge=100, description="Rows per partition (texts per PII-scan task: a tenth of it).")
+
+
 class AuditConfig(_Strict):
     project: ProjectInfo = Field(default_factory=ProjectInfo)
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
@@ -181,3 +221,4 @@ class AuditConfig(_Strict):
     signoff: SignOff = Field(default_factory=SignOff)
     reason_codes: dict[str, str] = Field(default_factory=dict, description="Feature -> plain-language reason.")
     pii: PIIOptions = Field(default_factory=PIIOptions, description="PII scanner options (model, languages, entities, score_threshold, ner, n_process, batch_size).")
+    engine: EngineConfig = Field(default_factory=EngineConfig, description="Execution engine for the PII scan, count tables and scoring.")

@@ -13,16 +13,9 @@ from audit.config.labels import apply_label_map, check_split, positive_label, va
 from audit.config.loader import read_dataset, sha256_file
 from audit.config.models import AuditConfig, ModelConfig
 from audit.config.predictions import validate_predictions
-from audit.config.reading import DEFAULT_NA_VALUES, ReadError, apply_na_values, read_csv_file, strip_whitespace, value_key
+from audit.config.reading import DEFAULT_NA_VALUES, ReadError, apply_na_values, read_csv_file, show, strip_whitespace, value_key
 from audit.core.context import AuditContext, Dataset
 from audit.core.errors import AuditInputError, ErrorItem
-
-STACK_ALGORITHMS = {
-    "classifier": ("logistic_regression", "random_forest", "svc", "mlp"),
-    "regressor": ("linear_regression", "random_forest", "gradient_boosting"),
-    "segmentation": ("kmeans", "dbscan"),
-}
-
 
 def context_from_config(
     cfg: AuditConfig, *, base: Path, config_file: str, trust_pickle: bool = False, progress: Callable[[str], None] | None = None
@@ -45,13 +38,43 @@ def context_from_config(
             progress(f"preparing model {mc.name}")
         ds = datasets[mc.dataset]
         loc = f"models[{i}]"
-        artifact = _build_model(mc, ds, cfg, base=base, config_file=config_file, loc=loc, trust_pickle=trust_pickle, ctx=ctx)
+        artifact = _build_model(mc, ds, cfg, base=base, config_file=config_file, loc=loc, trust_pickle=trust_pickle, ctx=ctx, datasets=datasets)
         if mc.path:
             p = (base / mc.path).resolve()
-            inputs.append({"role": "model" if mc.source != "predictions" else "predictions", "kind": "file", "name": mc.name, "path": str(p), "sha256": sha256_file(p)})
+            inputs.append({"role": "model" if mc.source in ("skops", "pickle") else mc.source, "kind": "file", "name": mc.name, "path": str(p), "sha256": sha256_file(p)})
         _record_imputation(ds, mc.name, artifact)
+        _record_preparation(ds, mc, cfg.seed)
         ctx.models.append(artifact)
     return ctx, inputs
+
+
+def _record_positive(ds: Dataset, model: str, values: pd.Series, pos: Any, target: str, declared: list[str]) -> None:
+    """Which value was taken as the positive class, and why, in the dataset's record (shown with repr)."""
+    how = "declared in positive_labels" if declared else "the yes/true value of a yes/no target"
+    ds.preprocessing.setdefault("positive_class", {})[model] = {"target": target, "positive": show(pos), "how": how, "values": value_counts_text(values)}
+
+
+def _record_preparation(ds: Dataset, mc: ModelConfig, seed: int) -> None:
+    """How the rows were split and the features prepared for one model, for the report's methodology."""
+    from audit.crm.preprocess import CRMPreprocessor
+
+    prep = CRMPreprocessor()
+    evaluate = f"{1 - mc.test_size:.0%} of the rows with a target train the model and {mc.test_size:.0%} evaluate it"
+    if mc.source == "predictions":
+        text = "every row of the predictions file is evaluated; the model's own preparation of the data is not known to the audit"
+    elif mc.source in ("skops", "pickle") and mc.kind != "segmentation":
+        text = f"the loaded model is evaluated on a random {mc.test_size:.0%} of the rows with a target (seed {seed}); it prepares the data itself"
+    elif mc.kind in ("classifier", "regressor"):
+        strat = ", stratified by the target" if mc.kind == "classifier" else ""
+        text = (
+            f"{evaluate} (random split{strat}, seed {seed}; test_size and seed are set in audit.yaml). "
+            f"Numbers stored as text are read as numbers when at least {prep.numeric_text_threshold:.0%} of the filled cells parse; "
+            "missing numbers are filled with the training median and standardised; missing categories are filled with the most frequent value "
+            f"and one-hot encoded with at most {prep.max_categories} columns per attribute (rarer values grouped as one 'infrequent' column)"
+        )
+    else:
+        return
+    ds.preprocessing.setdefault("preparation", {})[mc.name] = text
 
 
 def _record_imputation(ds: Dataset, model: str, artifact: Any) -> None:
@@ -102,7 +125,17 @@ def _check_columns(cols: list[str], ds: Dataset, config_file: str, loc: str) -> 
         raise _err(config_file, f"{loc}.features", f"column(s) {missing} not in dataset {ds.name!r}", "available columns: " + ", ".join(map(str, ds.frame.columns[:40])))
 
 
-def _build_model(mc: ModelConfig, ds: Dataset, cfg: AuditConfig, *, base: Path, config_file: str, loc: str, trust_pickle: bool, ctx: AuditContext) -> Any:
+def _build_model(mc: ModelConfig, ds: Dataset, cfg: AuditConfig, *, base: Path, config_file: str, loc: str, trust_pickle: bool, ctx: AuditContext, datasets: dict[str, Dataset]) -> Any:
+    from audit.config.builders import ModelBuild, build_model
+
+    build = ModelBuild(mc=mc, ds=ds, cfg=cfg, datasets=datasets, base=base, config_file=config_file, loc=loc, trust_pickle=trust_pickle, ctx=ctx)
+    artifact = build_model(build)
+    artifact.source = mc.source
+    return artifact
+
+
+def _build_classifier(b: Any) -> Any:
+    mc, ds, cfg, base, config_file, loc, trust_pickle, ctx = b.mc, b.ds, b.cfg, b.base, b.config_file, b.loc, b.trust_pickle, b.ctx
     target = mc.target or ds.roles.target
     dc = cfg.datasets[mc.dataset]
     if mc.source == "predictions":
@@ -113,40 +146,32 @@ def _build_model(mc: ModelConfig, ds: Dataset, cfg: AuditConfig, *, base: Path, 
     cols = [*feats, *([target] if target else [])]
     _check_columns(cols, ds, config_file, loc)
     feats = _drop_empty_features(feats, mc, ds, config_file, loc, ctx)
-    frame = ds.frame
-    if mc.kind in ("classifier", "regressor"):
-        from audit.crm.classify import train_classifier, train_regressor
-        from audit.crm.preprocess import coerce_numeric_text
+    from audit.crm.classify import train_classifier
+    from audit.crm.preprocess import coerce_numeric_text
 
-        frame = frame.copy()
-        frame = frame[frame[target].notna()] if target else frame
-        # numbers stored as text with blank cells are coerced here; the preprocessor records imputation
-        for c in feats:
-            if frame[c].dtype == object:
-                coerced = coerce_numeric_text(frame[c])
-                if coerced.notna().sum() >= 0.9 * frame[c].astype("string").str.strip().replace("", pd.NA).notna().sum() and coerced.notna().any():
-                    frame[c] = coerced
-        if mc.kind == "classifier":
-            try:
-                pos = _positive_label(frame[target], dc.positive_labels, target)
-                check_split(frame[target], test_size=mc.test_size, column=target)
-            except ValueError as exc:
-                raise _label_error(exc, config_file, mc.dataset) from None
-            if mc.source in ("skops", "pickle"):
-                est = _load_estimator(mc, base=base, config_file=config_file, loc=loc, trust_pickle=trust_pickle, ctx=ctx)
-                return _artifact_from_fitted(mc, est, frame, feats, target, pos, ds)
-            if mc.algorithm not in STACK_ALGORITHMS["classifier"]:
-                raise _err(config_file, f"{loc}.algorithm", f"unknown classifier algorithm {mc.algorithm!r}", "choose from " + ", ".join(STACK_ALGORITHMS["classifier"]))
-            return train_classifier(
-                frame, target, feats, mc.algorithm, name=mc.name, purpose=mc.purpose, dataset=mc.dataset, id_column=ds.roles.id,
-                sensitive_columns=[c for c in ds.roles.protected if c in frame.columns], positive_label=pos,
-                favourable_outcome="negative" if mc.adverse_outcome == "positive" else "positive", threshold=mc.threshold,
-                test_size=mc.test_size, random_state=cfg.seed, **mc.params,
-            )
-        if mc.algorithm not in STACK_ALGORITHMS["regressor"]:
-            raise _err(config_file, f"{loc}.algorithm", f"unknown regressor algorithm {mc.algorithm!r}", "choose from " + ", ".join(STACK_ALGORITHMS["regressor"]))
-        return train_regressor(frame, target, feats, mc.algorithm, name=mc.name, purpose=mc.purpose, dataset=mc.dataset, id_column=ds.roles.id, sensitive_columns=ds.roles.protected, test_size=mc.test_size, random_state=cfg.seed, **mc.params)
-    raise _err(config_file, f"{loc}.kind", f"models of kind {mc.kind!r} are audited from the built-in demo or a predictions file in this version", "use source: predictions, or kind classifier/regressor")
+    frame = ds.frame.copy()
+    frame = frame[frame[target].notna()] if target else frame
+    # numbers stored as text with blank cells are coerced here; the preprocessor records imputation
+    for c in feats:
+        if frame[c].dtype == object:
+            coerced = coerce_numeric_text(frame[c])
+            if coerced.notna().sum() >= 0.9 * frame[c].astype("string").str.strip().replace("", pd.NA).notna().sum() and coerced.notna().any():
+                frame[c] = coerced
+    try:
+        pos = _positive_label(frame[target], dc.positive_labels, target)
+        check_split(frame[target], test_size=mc.test_size, column=target)
+    except ValueError as exc:
+        raise _label_error(exc, config_file, mc.dataset) from None
+    _record_positive(ds, mc.name, frame[target], pos, target, dc.positive_labels)
+    if mc.source in ("skops", "pickle"):
+        est = _load_estimator(mc, base=base, config_file=config_file, loc=loc, trust_pickle=trust_pickle, ctx=ctx)
+        return _artifact_from_fitted(mc, est, frame, feats, target, pos, ds, seed=cfg.seed)
+    return train_classifier(
+        frame, target, feats, b.algorithm, name=mc.name, purpose=mc.purpose, dataset=mc.dataset, id_column=ds.roles.id,
+        sensitive_columns=[c for c in ds.roles.protected if c in frame.columns], positive_label=pos,
+        favourable_outcome="negative" if mc.adverse_outcome == "positive" else "positive", threshold=mc.threshold,
+        test_size=mc.test_size, random_state=cfg.seed, **mc.params,
+    )
 
 
 def _load_estimator(mc: ModelConfig, *, base: Path, config_file: str, loc: str, trust_pickle: bool, ctx: AuditContext) -> Any:
@@ -184,13 +209,13 @@ def _load_estimator(mc: ModelConfig, *, base: Path, config_file: str, loc: str, 
     return est
 
 
-def _artifact_from_fitted(mc: ModelConfig, est: Any, frame: pd.DataFrame, feats: list[str], target: str, pos: Any, ds: Dataset) -> Any:
+def _artifact_from_fitted(mc: ModelConfig, est: Any, frame: pd.DataFrame, feats: list[str], target: str, pos: Any, ds: Dataset, *, seed: int = 0) -> Any:
     from sklearn.model_selection import train_test_split
 
     from audit.crm.artifacts import ClassifierArtifact
     from audit.crm.classify import evaluate_classifier
 
-    _, test = train_test_split(frame, test_size=mc.test_size, random_state=0)
+    _, test = train_test_split(frame, test_size=mc.test_size, random_state=seed)
     X_eval = test[feats].reset_index(drop=True)
     try:
         score = est.predict_proba(X_eval)[:, 1]
@@ -204,7 +229,7 @@ def _artifact_from_fitted(mc: ModelConfig, est: Any, frame: pd.DataFrame, feats:
         ids=test[ds.roles.id].to_numpy() if ds.roles.id else test.index.to_numpy(),
         sensitive=test[[c for c in ds.roles.protected if c in test.columns]].reset_index(drop=True),
         metrics=evaluate_classifier(truth, score, mc.threshold, pos), training_rows=0,
-        notes=[f"loaded from {mc.source} file {Path(str(mc.path)).name}; evaluated on a {mc.test_size:.0%} sample of {ds.name}"],
+        notes=[f"loaded from {mc.source} file {Path(str(mc.path)).name} (the audited model is this file, not a retrained copy); evaluated on a {mc.test_size:.0%} sample of {ds.name}"],
         X_eval=X_eval, y_true=truth, y_pred=pred, y_score=score, threshold=mc.threshold, positive_label=pos,
         favourable_outcome="negative" if mc.adverse_outcome == "positive" else "positive",
         X_train_sample=frame[feats].sample(min(200, len(frame)), random_state=0).reset_index(drop=True),
@@ -264,6 +289,7 @@ def _from_predictions(mc: ModelConfig, ds: Dataset, *, base: Path, config_file: 
         pos = _positive_label(pred["y_true"], dc_pos, "y_true")
     except ValueError as exc:
         raise AuditInputError(ErrorItem(file=str(path), path="y_true", message=str(exc), hint=getattr(exc, "hint", "") + f" (under datasets.{ds.name} in {config_file})")) from None
+    _record_positive(ds, mc.name, pred["y_true"], pos, "y_true (predictions file)", dc_pos)
     classes = {value_key(v) for v in pred["y_true"].dropna()}
     odd = sorted({value_key(v) for v in pred["y_pred"].dropna()} - classes)
     if odd:

@@ -162,7 +162,7 @@ def duplicate_names(names: Sequence[Any]) -> list[str]:
 # reading
 
 
-def read_csv_file(path: Path, options: Mapping[str, Any]) -> tuple[pd.DataFrame, ReadRecord]:
+def read_csv_file(path: Path, options: Mapping[str, Any], *, nrows: int | None = None) -> tuple[pd.DataFrame, ReadRecord]:
     """Read a delimited text file, sniffing what the options leave open."""
     rec = ReadRecord(format="csv")
     with open(path, "rb") as fh:
@@ -210,6 +210,8 @@ def read_csv_file(path: Path, options: Mapping[str, Any]) -> tuple[pd.DataFrame,
     }
     if rec.thousands:
         kwargs["thousands"] = rec.thousands
+    if nrows is not None:
+        kwargs["nrows"] = nrows
     try:
         frame = pd.read_csv(path, **kwargs)
     except UnicodeDecodeError as exc:

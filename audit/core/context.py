@@ -33,6 +33,11 @@ class ColumnRoles:
     timestamps: list[str] = field(default_factory=list)
     features: list[str] = field(default_factory=list)
     optional: list[str] = field(default_factory=list)
+    user: str | None = None
+    item: str | None = None
+    rating: str | None = None
+    category: str | None = None
+    price: str | None = None
 
 
 def band_labels(series: pd.Series, edges: list[float] | None) -> pd.Series:
@@ -98,18 +103,10 @@ class Subject:
         return f"model:{self.name}"
 
 
-_MODEL_KINDS = {
-    "classifier": SubjectKind.CLASSIFIER,
-    "regressor": SubjectKind.REGRESSOR,
-    "segmentation": SubjectKind.SEGMENTATION,
-    "recommender": SubjectKind.RECOMMENDER,
-    "text_classifier": SubjectKind.TEXT_MODEL,
-    "text_model": SubjectKind.TEXT_MODEL,
-}
-
-
 def model_subject_kind(kind: str) -> SubjectKind:
-    return _MODEL_KINDS[kind]
+    from audit.core.kinds import model_kind
+
+    return model_kind(kind).subject
 
 
 @dataclass(frozen=True)
@@ -166,6 +163,12 @@ class ReportExtras:
     exposure: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: entries for the evidence manifest (e.g. the NLP model's name, version and hash)
     manifest: dict[str, Any] = field(default_factory=dict)
+    #: model name -> design of the sample of adverse decisions explained (audit.explain.sampling)
+    explanation_sampling: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the sampling design in words, for the methodology section
+    sampling: str = ""
+    #: the execution engine and the throughput of its partitioned work (PII scan rows/s)
+    engine: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}

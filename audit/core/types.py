@@ -67,7 +67,7 @@ class SubjectKind(str, Enum):
     REGRESSOR = "regressor"
     SEGMENTATION = "segmentation"
     RECOMMENDER = "recommender"
-    TEXT_MODEL = "text_model"
+    TEXT_CLASSIFIER = "text_classifier"
     DECISION_LOG = "decision_log"  # a deployed model's decision log, audited over time (crm-audit monitor)
 
 

@@ -161,7 +161,10 @@ def test_coverage_is_the_share_of_adverse_decisions_with_a_stated_reason(frame, 
     ctx = context(frame, a, b)
     out = findings("explain.coverage", ctx)
     assert out[WITHOUT].status is Status.PASS and out[WITHOUT].observed == 1.0
-    assert out[WITHOUT].evidence == {"adverse_decisions": int((b.y_pred == 1).sum()), "without_reason": 0}
+    ev = out[WITHOUT].evidence
+    n_adverse = int((b.y_pred == 1).sum())
+    assert (ev["adverse_decisions"], ev["explained_decisions"], ev["without_reason"]) == (n_adverse, n_adverse, 0)
+    assert ev["sampled"] is False and ev["interval"] == [1.0, 1.0]
     # a decision driven towards churn by gender alone has no reason that may be stated
     exp = ctx.memo["explanation:with_gender"]
     others = [j for j, f in enumerate(exp.feature_names) if f != "gender"]
@@ -248,3 +251,31 @@ def test_predictions_only_artifact(frame, models):
     assert cov.status is Status.FAIL and cov.observed == 0.0 and cov.threshold == 1.0
     assert "predictions only" in cov.message
     assert not ctx.facts.reason_codes
+
+
+def test_adverse_decisions_beyond_the_sample_size_are_sampled_with_a_stated_bound(frame, models):
+    """With a 25-point margin the design needs 30 decisions: the 51 adverse ones are sampled by gender."""
+    a = models["with_gender"]
+    full = findings("explain.coverage", context(frame, a))[WITH]
+    ctx = context(frame, a)
+    got = findings("explain.coverage", ctx, sample_margin=0.25)[WITH]
+    ev = got.evidence
+    assert ev["sampled"] is True and ev["sample_size"] == 30 and ev["adverse_decisions"] == full.evidence["adverse_decisions"]
+    assert set(ev["sampling"]["strata"]) == {"gender=F", "gender=M"}
+    assert sum(s["sampled"] for s in ev["sampling"]["strata"].values()) == 30
+    low, high = ev["interval"]
+    assert low <= got.observed <= high and low <= full.observed <= high
+    assert "stratified sample" in got.message and "bound" in got.message
+    assert "30 of" in ctx.report.sampling
+    # only the sampled decisions were explained
+    exp = ctx.memo["explanation:with_gender"]
+    sample = ctx.memo["adverse_sample:with_gender:0.25:0.95"]
+    assert set(sample.positions.tolist()) <= set(exp.row_index.tolist())
+    assert ev["explained_decisions"] == 30
+
+
+def test_protected_attribution_states_its_interval(frame, models):
+    got = findings("explain.protected_attribution", context(frame, models["with_gender"]))[WITH]
+    low, high = got.evidence["interval"]
+    assert low <= got.observed <= high
+    assert got.evidence["sample_rows"] == len(models["with_gender"].X_eval) and "bootstrap interval" in got.message

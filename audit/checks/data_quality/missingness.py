@@ -10,9 +10,10 @@ from pydantic import Field
 
 from audit.config.reading import show
 from audit.core.check import Check, CheckMeta, CheckParams, register
-from audit.core.context import AuditContext, Subject
+from audit.core.context import AuditContext, Subject, band_labels
 from audit.core.finding import Outcome
 from audit.core.types import Category, Provenance, Severity, SubjectKind
+from audit.fairness.counts import N, CountTable
 
 
 class MissingnessParams(CheckParams):
@@ -41,8 +42,10 @@ class Missingness(Check):
         ds = subject.dataset
         assert ds is not None
         df = ds.frame
-        blank = df.apply(null_mask)
-        rates = blank.drop(columns=[c for c in ds.roles.optional if c in blank.columns]).mean()
+        overall = null_table(ctx, ds, None)
+        n_rows = overall.n_rows
+        nulls = _null_sums(overall, df.columns)
+        rates = (nulls.iloc[0] / n_rows).drop(labels=[c for c in ds.roles.optional if c in df.columns])
         worst_col = str(rates.idxmax())
         per_col = {str(c): round(float(v), 6) for c, v in rates.items() if v > 0}
         yield self.judge(
@@ -51,12 +54,12 @@ class Missingness(Check):
             threshold=params.max_null_rate,
             op="<=",
             what=f"highest null rate ({worst_col})",
-            evidence={"null_rate_by_column": per_col, "rows": int(len(df)), "optional_columns_not_judged": list(ds.roles.optional)},
+            evidence={"null_rate_by_column": per_col, "rows": int(n_rows), "optional_columns_not_judged": list(ds.roles.optional)},
         )
         for attr in ds.roles.protected:
             if attr not in df.columns:
                 continue
-            present = df[attr][~blank[attr]]
+            present = df[attr][~null_mask(df[attr])]
             distinct = int(present.nunique(dropna=True))
             if distinct < 2:
                 only = "" if distinct == 0 else f" ({show(present.iloc[0])} in all {len(present)} rows that have a value)"
@@ -70,22 +73,23 @@ class Missingness(Check):
                     note="no group comparison is possible on this attribute, so every fairness check on it is skipped: fill the column from the source system, or remove it from roles.protected and say why",
                 )
                 continue
-            groups = ds.group_labels(attr)
-            sizes = groups.value_counts()
+            table = null_table(ctx, ds, attr)
+            by = _null_sums(table, df.columns)
+            sizes = pd.Series(table.frame[N].to_numpy(), index=table.frame[GROUP].astype(str).to_numpy()).groupby(level=0).sum().sort_values(ascending=False, kind="stable")
             eligible = sizes[sizes >= params.min_group_size].index
             if len(eligible) < 2:
                 yield self.skip(f"{subject.label}/by:{attr}", f"fewer than two groups of {attr} with n >= {params.min_group_size}")
                 continue
-            by_group = blank[groups.isin(eligible)].groupby(groups[groups.isin(eligible)]).mean()
+            by_group = (by.loc[sorted(eligible)].T / sizes.loc[sorted(eligible)]).T
             gaps = (by_group.max() - by_group.min()).drop(labels=[attr, *ds.roles.optional], errors="ignore")
             col = str(gaps.idxmax())
-            table = by_group[col]
+            rates_g = by_group[col]
             evidence: dict[str, Any] = {
                 "column": col,
-                "null_rate_by_group": {str(g): round(float(v), 6) for g, v in table.items()},
+                "null_rate_by_group": {str(g): round(float(v), 6) for g, v in rates_g.items()},
                 "group_sizes": {str(g): int(n) for g, n in sizes.items()},
-                "worst_group": str(table.idxmax()),
-                "best_group": str(table.idxmin()),
+                "worst_group": str(rates_g.idxmax()),
+                "best_group": str(rates_g.idxmin()),
                 "excluded_small_groups": [str(g) for g in sizes.index if g not in eligible],
             }
             yield self.judge(
@@ -96,6 +100,35 @@ class Missingness(Check):
                 what=f"null-rate gap across {attr} groups in {col}",
                 evidence=evidence,
             )
+
+
+GROUP = "group"
+
+
+def null_cells(frame: pd.DataFrame, attribute: str | None, bands: list[float] | None) -> CountTable:
+    """Missing cells per column of one chunk, by the attribute's group label (``unknown`` for missing)."""
+    keys = {} if attribute is None else {GROUP: band_labels(frame[attribute], bands).astype(object).to_numpy()}
+    sums = {f"null:{c}": null_mask(frame[c]).to_numpy(dtype=float) for c in frame.columns}
+    return CountTable.from_columns(keys, sums=sums)
+
+
+def null_table(ctx: AuditContext, ds: Any, attribute: str | None) -> CountTable:
+    """The dataset's missing-cell counts: merged partitions from the Dask engine, else one pass here."""
+    prepared = ctx.memo.get("missingness_tables", {}).get((ds.name, attribute))
+    if prepared is not None:
+        return prepared
+    return null_cells(ds.frame, attribute, ds.bands.get(attribute) if attribute is not None else None)
+
+
+def _null_sums(table: CountTable, columns: Iterable[Any]) -> pd.DataFrame:
+    """Missing cells per column (columns in data order), one row per group (or one row overall)."""
+    f = table.frame
+    data = {c: f[f"null:{c}"].to_numpy() for c in columns}
+    if GROUP not in table.keys:
+        return pd.DataFrame({c: [float(v.sum())] for c, v in data.items()}, columns=list(columns))
+    out = pd.DataFrame(data, columns=list(columns))
+    out.index = f[GROUP].astype(str).to_numpy()
+    return out.groupby(level=0).sum()
 
 
 def null_mask(series: pd.Series) -> pd.Series:

@@ -273,7 +273,7 @@ class PIIInTrainingText(Check):
         title="Personal data in a text model's training texts",
         category=Category.PRIVACY,
         severity=Severity.HIGH,
-        subjects=(SubjectKind.TEXT_MODEL,),
+        subjects=(SubjectKind.TEXT_CLASSIFIER,),
         regulations=("GDPR Art. 5(1)(c)", "GDPR Art. 32", "PIPL Art. 51"),
         provenance=Provenance.TOOL,
         formula="the texts held by the model artifact scanned like pii.free_text; share of texts with at least one hit",

@@ -268,7 +268,10 @@ def strip_whitespace(frame: pd.DataFrame, skip: Sequence[str] = ()) -> dict[str,
         if str(col) in skip or not is_text(frame[col]):
             continue
         s = frame[col]
-        new = s.map(_strip)
+        if s.dtype != object:  # pandas string dtype: vectorised
+            new = s.str.strip()
+        else:
+            new = s.map(_strip)
         changed = (s.notna() & (new.astype(object) != s.astype(object))).to_numpy(dtype=bool)
         n = int(changed.sum())
         if n:

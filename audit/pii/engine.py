@@ -56,8 +56,10 @@ from presidio_analyzer.predefined_recognizers import (
 from .cn_recognizers import _CheckedPatternRecognizer, cn_recognizers
 from .recognizers import (
     DATETIME_RX,
+    not_a_name,
     CnAddressRecognizer,
     EnStreetAddressRecognizer,
+    EnPersonContextRecognizer,
     EuStreetAddressRecognizer,
     IbanCodeRecognizer,
     OfflineEmailRecognizer,
@@ -265,6 +267,7 @@ _FIRST_STAGE = {
     "EnStreetAddressRecognizer": _DIGIT_CLASS,
     "CnAddressRecognizer": _CJK_CLASS,
     "ChinesePersonRecognizer": _CJK_CLASS,
+    "EnPersonContextRecognizer": r"[A-ZÀ-ÖØ-Þ]",
 }
 _FIRST_STAGE_CHECKED = {
     "CN_RESIDENT_ID": _DIGIT_CLASS,
@@ -517,6 +520,7 @@ class PIIScanner:
                     UkNinoRecognizer(supported_language="en"),
                     EnStreetAddressRecognizer(supported_language="en"),
                     EuStreetAddressRecognizer(supported_language="en"),
+                    EnPersonContextRecognizer(supported_language="en"),
                 ]
                 mine.append(PhoneNumberRecognizer(supported_language="en"))
                 ner_ents = sorted(wanted & NER_ENTITIES)
@@ -701,6 +705,10 @@ class PIIScanner:
                 continue
             value = text[r.start : r.end]
             if et in NER_ENTITIES and et != "DATE_TIME" and (_DIGIT.search(value) or not _LETTER.search(value)):
+                continue
+            if et in ("PERSON", "LOCATION", "ORGANIZATION") and language == "en" and (
+                not_a_name(value) or (et == "PERSON" and value == value.lower())
+            ):
                 continue
             if et == "IP_ADDRESS" and ip_is_version(text, r.start, r.end):
                 continue

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import tldextract
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import LocalRecognizer, Pattern, PatternRecognizer
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
 from .cn_recognizers import _CheckedPatternRecognizer, luhn_valid
@@ -816,3 +817,159 @@ class EuStreetAddressRecognizer(PatternRecognizer):
             context=list(self.CONTEXT),
             global_regex_flags=re.DOTALL | re.MULTILINE,
         )
+
+
+# English names in context ----------------------------------------------------
+def _load_words(name: str) -> frozenset[str]:
+    from pathlib import Path
+
+    path = Path(__file__).with_name("data") / name
+    out: set[str] = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        out.update(w.lower() for w in line.split())
+    return frozenset(out)
+
+
+def not_a_name(value: str) -> bool:
+    """Words of ``value`` are all product, brand, team or state words (en_not_names.txt),
+    or ``value`` looks like an identifier (``product_id``) or an abbreviation (``P.S.``)."""
+    v = value.strip()
+    if "_" in v or re.fullmatch(r"(?:[A-Za-z]\.){1,4}", v) or re.search(r"[@/\\#=<>{}\[\]]", v):
+        return True
+    words = [w for w in re.split(r"[\s\-]+", v.lower()) if w]
+    deny = _deny_words()
+    return bool(words) and all(w.strip(".,'’") in deny for w in words)
+
+
+@functools.cache
+def _deny_words() -> frozenset[str]:
+    return _load_words("en_not_names.txt")
+
+
+@functools.cache
+def _common_words() -> frozenset[str]:
+    """Common English words (Faker's lorem list): a capitalised one after a weak cue such as
+    "Thanks" is a word, not a name ("Thanks Again")."""
+    from faker.providers.lorem.en_US import Provider
+
+    return frozenset(w.lower() for w in Provider.word_list) | _deny_words()
+
+
+_NAME_TOKEN = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’]+(?:-[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’]+)?"
+_PARTICLE = r"(?:van der|van den|van de|van|von|de la|de|del|della|di|da|dos|du|le|la|al|bin|ibn|O'|Mc)"
+_NAME = rf"(?P<name>{_NAME_TOKEN}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_TOKEN}){{0,2}})"
+_FIRST_ONLY = rf"(?P<name>{_NAME_TOKEN})"
+_KIN = (
+    r"son|daughter|kid|child|baby|wife|husband|partner|spouse|fianc[ée]e?|mother|mom|mum|mommy|mummy|father|dad|"
+    r"daddy|brother|sister|stepson|stepdaughter|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|"
+    r"granny|aunt|uncle|niece|nephew|cousin|friend|colleague|coworker|co-worker|manager|neighbou?r|boss|flatmate|"
+    r"roommate|girlfriend|boyfriend|assistant|caregiver|carer|tenant|landlord|landlady|lawyer|accountant"
+)
+_ROLE = (
+    r"agent|driver|waiter|waitress|server|guide|technician|tech|courier|receptionist|concierge|host|hostess|nurse|"
+    r"doctor|customer|client|holder|owner|barista|chef|cleaner|housekeeper|coach|trainer|instructor|teacher|stylist|"
+    r"consultant|advisor|adviser|rep|representative|salesman|saleswoman|salesperson|cashier|manager|supervisor|"
+    r"engineer|installer|plumber|electrician|porter|valet|bartender|pharmacist|therapist|dentist|vet|tutor"
+)
+#: (regex, score, strong): strong cues accept common words as names ("my son Will").
+_CUES = (
+    (rf"\b(?:[Mm]y|[Oo]ur|[Yy]our|[Hh]is|[Hh]er|[Tt]heir)\s+(?:(?:little|eldest|youngest|older|younger|oldest|"
+     rf"elder|late|ex|new|former|best)\s+)?(?:{_KIN})\s*,?\s+{_NAME}", 0.95, True),
+    (rf"\b(?:[Mm]y name is|[Mm]y name's|[Nn]ame(?:\s*:)|[Nn]amed|[Cc]alled|[Ss]igned|[Tt]his is|[Ii]t'?s|[Ii]t is|"
+     rf"I'm|I am)\s+{_NAME}", 0.9, False),
+    (rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Mme|Mlle|Herr|Frau|Sr|Sra|Srta|Sig|Sig\.ra)\.?\s+{_NAME}", 0.95, True),
+    (rf"\b(?:Dear|Attn|Attention|[Cc]c)\s*:?\s+{_NAME}", 0.9, False),
+    (rf"\b(?:[Aa]sk(?:ed)? for|[Ss]peak(?:ing)? (?:to|with)|[Ss]poke (?:to|with)|[Tt]alk(?:ed)? (?:to|with)|"
+     rf"[Cc]hatted with|[Pp]assed (?:this|it)(?: on)? to|[Ll]eft (?:a )?(?:voicemail|message) for|[Cc]all(?:ed)? back|"
+     rf"[Ee]scalated to|[Hh]anded (?:this |it )?(?:over )?to|[Aa]ssigned to|[Tt]hanks to|[Tt]hank you|[Mm]et with|"
+     rf"[Ff]orwarded to|[Rr]eferred to|[Ss]erved by|[Hh]elped by|[Cc]ontact)\s*,?\s+{_NAME}", 0.9, False),
+    (rf"\b(?:{_ROLE})\s*,?\s+{_NAME}", 0.9, False),
+    (rf"(?:^|[\n.!?:]\s*|\b(?:and|or)\s+)(?:Hi|Hello|Hey|Thanks|Thank you|Thx|Cheers|Bye|Goodbye|Morning|Evening|"
+     rf"Welcome|Congrats|Sorry)[,!]?\s+{_FIRST_ONLY}(?=\s*[,!.?:;)]|\s*$)", 0.86, False),
+    (rf"(?:^|[\n:]\s*|\b(?:Customer|Agent|Client|User)\s*:\s*){_FIRST_ONLY}(?=\s+here\b)", 0.9, False),
+    (rf"(?<![\w.] )\b{_FIRST_ONLY}(?=\s+(?:at|from|on) the (?:front desk|reception|desk|counter|till|bar|door))",
+     0.86, False),
+    (rf"\b{_FIRST_ONLY}(?=,\s+(?:she|he)\s+(?:will|was|is|has|had|said|knows|called|told|helped|fixed))", 0.86, False),
+)
+_CUE_GATE = re.compile(
+    r"\b(?:my|our|your|his|her|their|name|named|called|signed|this is|it'?s|it is|I'?m|I am|Mr|Mrs|Ms|Miss|Mx|Dr|"
+    r"Prof|Mme|Mlle|Herr|Frau|Sra?|Dear|Attn|Attention|cc|ask|speak|spoke|talk|chatted|passed|left|call|escalated|"
+    r"handed|assigned|thanks?|met|forwarded|referred|served|helped|contact|hi|hello|hey|thx|cheers|bye|goodbye|"
+    r"morning|evening|welcome|congrats|sorry|here|she|he|the front|" + _ROLE + r")\b",
+    re.IGNORECASE,
+)
+
+
+class EnPersonContextRecognizer(LocalRecognizer):
+    """PERSON in English text from the words around a capitalised name.
+
+    Finds first names and full names after a relation or role ("my kid Agi",
+    "driver Noor", "Mr. Walsh"), an introduction ("my name is", "this is"),
+    a greeting or thanks ("Hi Priya,"), or before "here" ("Ilse here"). Works
+    without a NER model. Names whose words are all product, brand, team or
+    state words are dropped; after a greeting or thanks, common English words
+    are too ("Thanks Again"). Scores 0.86-0.95.
+    """
+
+    ENTITY = "PERSON"
+
+    def __init__(self, supported_language: str = "en", name: str | None = None):
+        self._cues = [(re.compile(rx), score, strong) for rx, score, strong in _CUES]
+        super().__init__(
+            supported_entities=[self.ENTITY],
+            supported_language=supported_language,
+            name=name or f"EnPersonContextRecognizer_{supported_language}",
+            context=None,
+        )
+
+    def load(self) -> None:
+        pass
+
+    def gate(self, text: str, min_score: float = 0.0) -> bool:
+        return _CUE_GATE.search(text) is not None
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        from presidio_analyzer import AnalysisExplanation, RecognizerResult
+
+        found: dict[tuple[int, int], float] = {}
+        common = _common_words()
+        for rx, score, strong in self._cues:
+            for m in rx.finditer(text):
+                s, e = m.span("name")
+                value = text[s:e]
+                # trailing words that are not names ("Agi from" cannot happen: lower case stops)
+                words = value.split()
+                while words and words[-1].lower() in _deny_words():
+                    words.pop()
+                if not words:
+                    continue
+                e = s + len(" ".join(words)) if " ".join(words) == text[s : s + len(" ".join(words))] else e
+                value = text[s:e]
+                if not_a_name(value):
+                    continue
+                if not strong and len(words) == 1 and words[0].lower() in common:
+                    continue
+                if found.get((s, e), 0) < score:
+                    found[(s, e)] = score
+        out = []
+        for (s, e), score in sorted(found.items()):
+            if any(s2 <= s and e <= e2 and (s2, e2) != (s, e) for (s2, e2) in found):
+                continue  # keep the longest of nested candidates
+            out.append(
+                RecognizerResult(
+                    entity_type=self.ENTITY,
+                    start=s,
+                    end=e,
+                    score=score,
+                    analysis_explanation=AnalysisExplanation(
+                        recognizer=self.name, original_score=score, textual_explanation="capitalised name after a cue"
+                    ),
+                    recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                        RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+                    },
+                )
+            )
+        return out

@@ -681,6 +681,7 @@ class ChinesePersonRecognizer(LocalRecognizer):
                 st in jieba_names
                 or self._plausible_start(st, starts) == "single"
                 or (tok is not None and tok[1] == m.end() and tok[3] in self._NAMELIKE_FLAGS)
+                or self.plausible_name(m.group())
             ):
                 add(st, m.end(), self.HONORIFIC_SCORE, "surname before honorific")
         for m in self._rx_label.finditer(text):

@@ -445,9 +445,10 @@ class PIIScanner:
         if "en" in self.languages and not self.ner_enabled:
             reason = "NER was turned off" if not ner else "no spaCy English model is installed"
             self.limitations.append(
-                f"Pattern-only scan ({reason}): personal names (PERSON) and places "
-                "(LOCATION) in English text were not detected; only identifiers with a "
-                "fixed format (e-mail, phone, card, IBAN, ID numbers, street addresses) were."
+                f"Pattern-only scan ({reason}): places (LOCATION) in English text were not detected, "
+                "and personal names (PERSON) only from the words around them (my son ..., Mr ..., "
+                "Hi ...) and a first-name list; identifiers with a fixed format (e-mail, phone, card, "
+                "IBAN, ID numbers, street addresses) were."
             )
         if "zh" in self.languages:
             self.limitations.append(

@@ -856,6 +856,40 @@ def _common_words() -> frozenset[str]:
     return frozenset(w.lower() for w in Provider.word_list) | _deny_words()
 
 
+@functools.cache
+def name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
+    """First names and last names of every locale of Faker's person providers (a core
+    dependency; about 31,000 first names), read from the installed package."""
+    import importlib
+    import pkgutil
+
+    import faker.providers.person as person
+
+    first: set[str] = set()
+    last: set[str] = set()
+
+    def add(target: set[str], value) -> None:
+        if isinstance(value, dict):
+            value = list(value)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            target.update(v for v in value if isinstance(v, str) and v[:1].isupper() and v.isalpha())
+
+    for info in pkgutil.iter_modules(person.__path__):
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{info.name}").Provider
+        except (ImportError, AttributeError):  # pragma: no cover - a broken locale
+            continue
+        for attr in ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"):
+            add(first, provider.__dict__.get(attr))
+        add(last, provider.__dict__.get("last_names"))
+    return frozenset(first), frozenset(last)
+
+
+_MONTHS_DAYS = frozenset(
+    "january february march april may june july august september october november december monday tuesday "
+    "wednesday thursday friday saturday sunday".split()
+)
+
 _NAME_TOKEN = r"[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’]+(?:-[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’]+)?"
 _PARTICLE = r"(?:van der|van den|van de|van|von|de la|de|del|della|di|da|dos|du|le|la|al|bin|ibn|O'|Mc)"
 _NAME = rf"(?P<name>{_NAME_TOKEN}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_TOKEN}){{0,2}})"
@@ -926,8 +960,34 @@ class EnPersonContextRecognizer(LocalRecognizer):
     def load(self) -> None:
         pass
 
+    #: Score of a first name recognised from the name list alone, and with a surname after it.
+    LEXICON_SCORE = 0.6
+    LEXICON_FULL_SCORE = 0.75
+    _CAP_WORD = re.compile(rf"(?<![\w'’\-]){_NAME_TOKEN}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_TOKEN})?(?![\w'’])")
+
+    def _lexicon_names(self, text: str) -> dict[tuple[int, int], float]:
+        """Capitalised words in the first-name list that are not common words, with the
+        next capitalised word as a surname."""
+        first, last = name_lexicon()
+        common = _common_words()
+        out: dict[tuple[int, int], float] = {}
+        for m in self._CAP_WORD.finditer(text):
+            words = m.group().split()
+            head = words[0]
+            if len(head) < 3 or head not in first or head.lower() in common or head.lower() in _MONTHS_DAYS:
+                continue
+            s = m.start()
+            if len(words) > 1 and words[-1].lower() not in common and not not_a_name(words[-1]):
+                out[(s, m.end())] = self.LEXICON_FULL_SCORE
+            else:
+                out[(s, s + len(head))] = self.LEXICON_SCORE
+        return out
+
     def gate(self, text: str, min_score: float = 0.0) -> bool:
-        return _CUE_GATE.search(text) is not None
+        if _CUE_GATE.search(text) is not None:
+            return True
+        first = name_lexicon()[0]
+        return any(m.group() in first for m in re.finditer(r"(?<![\w'’\-])[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’]+", text))
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
         from presidio_analyzer import AnalysisExplanation, RecognizerResult
@@ -952,6 +1012,9 @@ class EnPersonContextRecognizer(LocalRecognizer):
                     continue
                 if found.get((s, e), 0) < score:
                     found[(s, e)] = score
+        for span, score in self._lexicon_names(text).items():
+            if not any(s < span[1] and span[0] < e for (s, e) in found) and not not_a_name(text[span[0] : span[1]]):
+                found[span] = score
         out = []
         for (s, e), score in sorted(found.items()):
             if any(s2 <= s and e <= e2 and (s2, e2) != (s, e) for (s2, e2) in found):

@@ -543,6 +543,63 @@ ZH_NEGATIVE = {
 }
 
 
+# Held-out templates: written after the detector's rules and never used to tune
+# them; their figures are reported apart (``"split": "holdout"``).
+HOLDOUT_EN_POSITIVE = (
+    "Order never came. Contact me: {PHONE_NUMBER} (mobile). - {PERSON}",
+    "I'd like to change the delivery address to {ADDRESS} for all future orders.",
+    "{PERSON} from accounting needs a copy of invoice {~order}.",
+    "can u ring {FIRST} on {PHONE_NUMBER} pls",
+    "Booked for 2 under {PERSON}, room was fine.",
+    "Card used: {CREDIT_CARD}. Amount wrong.",
+    "bank details: {IBAN_CODE} / {PERSON}",
+    "The parcel for {FIRST} was left at {ADDRESS} but we live next door.",
+    "We stayed 3 nights; {FIRST} and {FIRST} at reception were lovely.",
+    "Note: {PERSON} prefers email, do not call {PHONE_NUMBER}.",
+    "Callback requested by {FIRST} ({PHONE_NUMBER}).",
+    "Grandma {FIRST} needs the large-print bill.",
+    "Account closed at the request of {PERSON}.",
+    "Pls charge the balance to {CREDIT_CARD} and mail the receipt to {ADDRESS}.",
+)
+HOLDOUT_ZH_POSITIVE = (
+    "{PERSON}在{~datetime}下单，收货人电话{CN_MOBILE}",
+    "这次的外卖是{PERSON}送的，很快。",
+    "退款请联系{PERSON}，电话{PHONE_NUMBER}。",
+    "快递放在{ADDRESS}门口了。",
+    "{PERSON}和{PERSON}一起来办理的业务。",
+    "客户要求把发票寄给{PERSON}。",
+    "谢谢{PERSON}帮我换了新的，服务很好。",
+)
+HOLDOUT_EN_NEGATIVE = (
+    "Upgraded the app to {~version} and the Zoom integration broke.",
+    "Status changed from Pending to Resolved at {~datetime}.",
+    "Invoice INV-{~order} paid via Klarna.",
+    "HubSpot and Intercom both show the chat twice.",
+    "Minor delay on my end, sorry.",
+    "Meeting moved to {~datetime}, agenda unchanged.",
+    "Thanks Again for the quick fix!",
+    "Hi Team, the export is broken.",
+    "Build {~version} fixed the crash on Samsung devices.",
+    "Copied serial {~digits} into the form.",
+    "Opened on {~datetime}, closed on {~datetime}.",
+    "Package {~tracking} is stuck in customs.",
+)
+HOLDOUT_ZH_NEGATIVE = (
+    "老板很爽快，东西也好。",
+    "这家的马卡龙很好吃。",
+    "黄河鲤鱼很新鲜。",
+    "温泉很舒服，下次还来。",
+    "云吞面很好吃，价格实惠。",
+    "江景房很漂亮，推荐。",
+    "田园风格的装修很温馨。",
+    "韩式烤肉味道不错。",
+    "师傅手艺不错，下次还来。",
+    "版本{~version}还是有问题。",
+    "订单{~order}在{~datetime}取消了。",
+    "高铁站附近，交通方便。",
+)
+
+
 class _Fill:
     def __init__(self, values: Values):
         self.v = values
@@ -610,8 +667,10 @@ def generate(seed: int = SEED) -> list[dict]:
     records: list[dict] = []
     counters: dict[str, int] = {}
 
-    def add(lang: str, style: str, text: str, spans: list[dict], negative_kind: str | None) -> None:
-        key = f"{lang}-{style}"
+    def add(
+        lang: str, style: str, text: str, spans: list[dict], negative_kind: str | None, split: str = "main"
+    ) -> None:
+        key = f"{lang}-{style}" if split == "main" else f"holdout-{lang}-{style}"
         counters[key] = counters.get(key, 0) + 1
         records.append(
             {
@@ -622,6 +681,7 @@ def generate(seed: int = SEED) -> list[dict]:
                 "spans": spans,
                 "hard_negative": negative_kind is not None,
                 "negative_kind": negative_kind,
+                "split": split,
             }
         )
 
@@ -650,6 +710,21 @@ def generate(seed: int = SEED) -> list[dict]:
                 opening = rng.choice(ZH_STYLES_OPEN[rng.choice(STYLES)])
                 text, spans = fill(t, "zh", filler, opening)
                 add("zh", "negative", text, spans, kind)
+    # held-out texts
+    for _ in range(4):
+        for t in HOLDOUT_EN_POSITIVE:
+            text, spans = fill(t, "en", filler)
+            add("en", "mixed", text, spans, None, "holdout")
+        for t in HOLDOUT_ZH_POSITIVE:
+            text, spans = fill(t, "zh", filler)
+            add("zh", "mixed", text, spans, None, "holdout")
+    for _ in range(2):
+        for t in HOLDOUT_EN_NEGATIVE:
+            text, spans = fill(t, "en", filler)
+            add("en", "negative", text, spans, "holdout", "holdout")
+        for t in HOLDOUT_ZH_NEGATIVE:
+            text, spans = fill(t, "zh", filler)
+            add("zh", "negative", text, spans, "holdout", "holdout")
     return records
 
 

@@ -30,6 +30,9 @@ class RunOptions:
     demo_customers: int | None = None
     seed: int | None = None
     trust_pickle: bool = False
+    engine: str | None = None  # "local" or "dask"; default from the config's engine block, else local
+    scheduler: str | None = None
+    partition_rows: int | None = None
 
 
 def default_out_dir() -> Path:
@@ -86,7 +89,25 @@ def resolve_run_policy(opts: RunOptions) -> ResolvedPolicy:
         raise
 
 
-def run_audit(opts: RunOptions, progress: Callable[[str], None] | None = None) -> tuple[AuditResult, Path, ResolvedPolicy]:
+def engine_settings(opts: RunOptions) -> dict[str, Any]:
+    """Engine kind, scheduler, workers and partition size: command line first, then the config's ``engine:`` block."""
+    kind, scheduler, workers, rows = None, None, None, None
+    if opts.config:
+        from audit.config.loader import load_config
+
+        cfg, _doc = load_config(opts.config)
+        kind, scheduler, workers, rows = cfg.engine.kind, cfg.engine.scheduler, cfg.engine.workers, cfg.engine.partition_rows
+    if opts.scheduler:
+        scheduler = opts.scheduler
+        kind = opts.engine or "dask"
+    elif opts.engine:
+        kind = opts.engine
+        if kind == "local":
+            scheduler = None
+    return {"kind": kind or "local", "scheduler": scheduler, "workers": workers, "partition_rows": opts.partition_rows or rows or 20_000}
+
+
+def run_audit(opts: RunOptions, progress: Callable[[str], None] | None = None, meter: Any = None) -> tuple[AuditResult, Path, ResolvedPolicy]:
     from audit.checks import load_builtin_checks
     from audit.runner import build_result
 
@@ -97,14 +118,22 @@ def run_audit(opts: RunOptions, progress: Callable[[str], None] | None = None) -
 
         baseline = load_findings_json(opts.baseline)
     policy = resolve_run_policy(opts)
-    ctx, _names, inputs, run = build_context(opts, progress)
-    from audit.config.loader import sha256_file
+    settings = engine_settings(opts)
+    from audit.compute.engine import make_engine, prepare_context
 
-    for p in policy.files:
-        inputs.append({"role": "policy", "kind": "file", "path": str(Path(p).resolve()), "sha256": sha256_file(p)})
-    fail_on = opts.fail_on or (Severity(run["fail_on_config"]) if run.get("fail_on_config") else None) or policy.fail_on or Severity.HIGH
-    run.pop("fail_on_config", None)
-    result = build_result(ctx, policy, fail_on=fail_on, fail_on_new=opts.fail_on_new, inputs=inputs, run_extra=run, progress=progress, baseline=baseline)
+    engine = make_engine(settings["kind"], settings["scheduler"], n_workers=settings["workers"])
+    try:
+        ctx, _names, inputs, run = build_context(opts, progress)
+        from audit.config.loader import sha256_file
+
+        for p in policy.files:
+            inputs.append({"role": "policy", "kind": "file", "path": str(Path(p).resolve()), "sha256": sha256_file(p)})
+        fail_on = opts.fail_on or (Severity(run["fail_on_config"]) if run.get("fail_on_config") else None) or policy.fail_on or Severity.HIGH
+        run.pop("fail_on_config", None)
+        run["engine"] = prepare_context(ctx, engine, check_ids=policy.checks.keys(), partition_rows=settings["partition_rows"], progress=meter)
+        result = build_result(ctx, policy, fail_on=fail_on, fail_on_new=opts.fail_on_new, inputs=inputs, run_extra=run, progress=progress, baseline=baseline)
+    finally:
+        engine.close()
     out = Path(opts.out) if opts.out else default_out_dir()
     write_outputs(result, out, opts.formats)
     return result, out, policy

@@ -26,6 +26,7 @@ def render_catalogue() -> str:
         "a *tool default* is a configurable number with no regulatory threshold behind it.",
         "",
     ]
+    lines += _kinds_section(checks)
     for cat in Category:
         group = [c for c in checks if c.meta.category is cat]
         if not group:
@@ -49,3 +50,31 @@ def render_catalogue() -> str:
                 lines.append(f"- **Why:** {m.help}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _kinds_section(checks: list) -> list[str]:
+    """The model-kind table: what audit.yaml accepts and which checks measure each kind."""
+    from audit.core.kinds import KINDS
+
+    lines = [
+        "## Model kinds",
+        "",
+        "The `kind` and `source` of a model in `audit.yaml`; any other combination is refused when the config loads.",
+        "",
+        "| kind | sources (algorithms for `train`; columns for files) | checks |",
+        "|---|---|---|",
+    ]
+    for k in KINDS.values():
+        parts = []
+        for name, spec in k.sources.items():
+            if spec.algorithms:
+                parts.append(f"`{name}` ({', '.join(spec.algorithms)})")
+            elif spec.file_columns:
+                cols = ", ".join(spec.file_columns) + "".join(f"[, {c}]" for c in spec.optional_columns)
+                parts.append(f"`{name}` ({cols})")
+            else:
+                parts.append(f"`{name}`")
+        ids = ", ".join(f"`{c.meta.id}`" for c in checks if k.subject in c.meta.subjects)
+        lines.append(f"| `{k.name}` | {'; '.join(parts)} | {ids} |")
+    lines.append("")
+    return lines

@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--customers", type=int, help="demo CRM size (default 10000)")
     r.add_argument("--seed", type=int, help="random seed for the demo data and models")
     r.add_argument("--trust-pickle", action="store_true", help="allow loading joblib/pickle models (unsafe; noted in the report)")
+    r.add_argument("--engine", choices=["local", "dask"], help="where the PII scan, count tables and scoring run (default: the config's engine, else local)")
+    r.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (implies --engine dask); without it --engine dask starts a local cluster")
+    r.add_argument("--partition-rows", type=int, metavar="N", help="rows per partition of the engine's tasks (default 20000)")
 
     pol = sub.add_parser("policy", help="list, show, validate policy packs or print their JSON Schema")
     psub = pol.add_subparsers(dest="policy_command", metavar="ACTION", parser_class=_ArgParser)
@@ -101,11 +104,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("explain", help="every automated decision about one customer, with reasons")
     ex.add_argument("--config")
+    ex.add_argument("--policy", action="append", default=[], metavar="NAME_OR_PATH", help="policy whose proxy and identifier checks decide what may not be a reason (default: as for run)")
     ex.add_argument("--id", required=True)
     ex.add_argument("--format", choices=["json", "html", "pdf"], default="json")
     ex.add_argument("--out")
     ex.add_argument("--customers", type=int)
     ex.add_argument("--seed", type=int)
+
+    lg = sub.add_parser("log", help="decision log tools")
+    lsub = lg.add_subparsers(dest="log_command", metavar="ACTION", parser_class=_ArgParser)
+    lv = lsub.add_parser("verify", help="check the hash chain of a decision log folder (exit 1 at the first broken record)")
+    lv.add_argument("dir")
+    lv.add_argument("--expect-head", metavar="SEQ:HASH", help="the head recorded earlier: also catches records cut from the end")
+    lv.add_argument("--format", choices=["text", "json"], default="text")
+
+    sv = sub.add_parser("serve", help="scoring service (POST /predict, GET /health) that writes the decision log")
+    sv.add_argument("--config", help="audit.yaml; without it the demo churn model is served")
+    sv.add_argument("--model", help="model name in audit.yaml (a classifier)")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8080)
+    sv.add_argument("--log", default="decision-log", help="decision log folder (default ./decision-log)")
+    sv.add_argument("--key-file", help="pseudonymisation key file, outside the log (default: $CRM_AUDIT_LOG_KEY)")
+    sv.add_argument("--features", choices=["values", "hash"], default="values", help="store feature values, or only their keyed hash")
+    sv.add_argument("--no-log", action="store_true", help="score without writing a log (for benchmarks only)")
+    sv.add_argument("--trust-pickle", action="store_true", help="allow a joblib/pickle model file (unsafe)")
 
     cat = sub.add_parser("catalogue", help="write docs/checks.md from the registry")
     cat.add_argument("--out", default="docs/checks.md")
@@ -130,6 +152,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         demo_customers=args.customers,
         seed=args.seed,
         trust_pickle=args.trust_pickle,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        partition_rows=args.partition_rows,
     )
     if opts.fail_on_new and not opts.baseline:
         raise AuditInputError("--fail-on-new needs --baseline PATH", file="<command line>")
@@ -138,7 +163,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         def progress(step: str) -> None:
             status.update(f"[bold]auditing[/bold] {step}")
 
-        result, out, _policy = run_audit(opts, progress=progress)
+        from audit.compute.progress import Progress
+
+        # long stages: a live line on a terminal, one log line per stage otherwise
+        meter = Progress(emit=(lambda line: status.update(f"[bold]auditing[/bold] {line}")) if err.is_terminal else None, log=None if err.is_terminal else sys.stderr)
+        result, out, _policy = run_audit(opts, progress=progress, meter=meter)
     _print_summary(result, out)
     return exit_code(result.gate)
 
@@ -291,6 +320,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return explain_command(args)
 
 
+def cmd_log(args: argparse.Namespace) -> int:
+    if args.log_command == "verify":
+        from audit.decisions.cli import log_verify_command
+
+        return log_verify_command(args)
+    raise AuditInputError("log needs an action: verify DIR", file="<command line>")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from audit.decisions.serve_cli import serve_command
+
+    return serve_command(args)
+
+
 def cmd_catalogue(args: argparse.Namespace) -> int:
     from audit.catalogue import render_catalogue
 
@@ -321,6 +364,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "eval-pii": cmd_eval_pii,
     "explain": cmd_explain,
     "catalogue": cmd_catalogue,
+    "log": cmd_log,
+    "serve": cmd_serve,
 }
 
 

@@ -64,9 +64,7 @@ def demo_context(*, n_customers: int | None = None, seed: int | None = None, pro
         progress("training the demo CRM stack (segmentation, churn, value, recommenders, text models)")
     models = crm_demo_stack(demo, seed=s)
     datasets = _datasets(demo)
-    ctx = AuditContext(datasets=datasets, models=models, seed=s)
-    ctx.shared["demo"] = demo
-    ctx.shared["customers_frame"] = demo.customers
+    ctx = AuditContext(datasets=datasets, models=models, seed=s, demo=demo)
     inputs = [
         {"role": "dataset", "kind": "generated", "name": name, "generator": "audit.crm.demo.generate_demo", "n_customers": n, "seed": s, "table": DEMO_DATASETS[name][0], "sha256": ds.sha256}
         for name, ds in datasets.items()

@@ -18,17 +18,46 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.checks.explain.checks import mask_id
+from audit.checks.explain.checks import excluded_features, mask_id
+from audit.core.check import REGISTRY
 from audit.core.context import AuditContext
 from audit.core.errors import AuditInputError, ErrorItem
 from audit.core.finding import to_plain
+from audit.core.types import Status
 
 REGULATIONS = ["GDPR Art. 15(1)(h)", "GDPR Art. 22", "EU AI Act Art. 86", "PIPL Art. 24(3)", "Reg B 12 CFR 1002.9(b)(2)"]
-PROXY_CRAMERS_V = 0.3
+REASONS_CHECK = "explain.reason_codes"
+EXCLUSION_CHECK_FAILED = "cannot tell which features may not be stated as reasons: {check} on {subject}: {message}"
+
+
+class ExplainError(RuntimeError):
+    """A measurement the explanation depends on failed; the document would contradict the audit report."""
+
+
+def measure_exclusions(ctx: AuditContext, policy: Any) -> list[str]:
+    """Run the policy's checks that find proxies and direct identifiers, exactly as ``run`` does.
+
+    Their facts (``ctx.facts``) decide which features a stated reason may never be, so
+    ``explain`` and the audit report agree on the same thresholds (e.g. the policy's
+    ``flag_at`` for Cramér's V). Returns the ids of the checks run.
+    """
+    from dataclasses import replace
+
+    from audit.runner import run_checks
+
+    wanted = set(REGISTRY.get(REASONS_CHECK).meta.requires)
+    chosen = {cid: rc for cid, rc in policy.checks.items() if wanted & set(REGISTRY.get(cid).meta.provides)}
+    if not chosen:
+        return []
+    findings, _waivers, _timings = run_checks(ctx, replace(policy, checks=chosen, waivers=[]))
+    for f in findings:
+        if f.status is Status.ERROR:
+            raise ExplainError(EXCLUSION_CHECK_FAILED.format(check=f.check_id, subject=f.subject, message=f.message))
+    return sorted(chosen)
 
 
 def _customer_frame(ctx: AuditContext) -> tuple[pd.DataFrame, str]:
-    demo = ctx.shared.get("demo")
+    demo = ctx.demo
     if demo is not None:
         from audit.crm.demo import customer_frame
 
@@ -40,19 +69,6 @@ def _customer_frame(ctx: AuditContext) -> tuple[pd.DataFrame, str]:
         if ds.roles.id:
             return ds.frame, ds.roles.id
     raise AuditInputError(ErrorItem(file="audit.yaml", path="datasets.*.roles.id", message="no dataset declares an id column", hint="declare roles.id so customers can be looked up"))
-
-
-def _proxies(art: Any) -> set[str]:
-    from audit.fairness import proxy_associations
-
-    sens = getattr(art, "sensitive", None)
-    if sens is None or sens.empty:
-        return set()
-    try:
-        table = proxy_associations(art.X_eval[[c for c in art.features if c in art.X_eval.columns]], protected=sens)
-    except Exception:
-        return set()
-    return set(table.loc[table["cramers_v"] >= PROXY_CRAMERS_V, "feature"].astype(str)) - set(sens.columns)
 
 
 def _classifier_decision(ctx: AuditContext, art: Any, row: pd.DataFrame, mapping: dict[str, str]) -> dict[str, Any]:
@@ -80,7 +96,8 @@ def _classifier_decision(ctx: AuditContext, art: Any, row: pd.DataFrame, mapping
         "decision": "flagged (adverse)" if adverse else "not flagged (favourable)",
         "adverse": adverse,
     }
-    excluded = set(art.sensitive.columns) | _proxies(art) | {"email", "phone", "name", "address", "customer_id"}
+    protected, proxies, identifiers = excluded_features(ctx, art)
+    excluded = protected | proxies | identifiers
     exp = explain_classifier(one, rows=[0], seed=ctx.seed)
     codes = reason_codes(exp, adverse_mask=np.array([True]), direction=adverse_direction(art) if adverse else ("negative" if adverse_direction(art) == "positive" else "positive"), excluded_features=excluded, mapping=mapping)
     code = codes[0] if codes else None
@@ -104,7 +121,7 @@ def explain_customer(ctx: AuditContext, customer_id: str) -> dict[str, Any]:
     if match.empty:
         raise AuditInputError(ErrorItem(file="<command line>", path="--id", message=f"unknown customer id {customer_id!r}", hint=f"ids are values of the {id_col!r} column, e.g. {frame[id_col].iloc[0]!r}"))
     row = match.iloc[[0]]
-    mapping = dict(ctx.shared.get("reason_code_mapping", {}))
+    mapping = dict(ctx.reason_code_mapping)
     decisions: list[dict[str, Any]] = []
     used_features: set[str] = set()
     for art in ctx.models:
@@ -185,7 +202,7 @@ def _recommendations(art: Any, customer_id: str) -> dict[str, Any]:
 def _texts(ctx: AuditContext, art: Any, customer_id: str) -> list[dict[str, Any]]:
     from audit.explain import explain_text
 
-    demo = ctx.shared.get("demo")
+    demo = ctx.demo
     table = None
     if demo is not None:
         table = demo.feedback if "feedback" in art.dataset else demo.tickets
@@ -204,11 +221,18 @@ def _texts(ctx: AuditContext, art: Any, customer_id: str) -> list[dict[str, Any]
 
 
 def explain_command(args: argparse.Namespace) -> int:
-    from audit.app import RunOptions, build_context
+    from audit.app import RunOptions, build_context, resolve_run_policy
 
-    opts = RunOptions(config=args.config, demo_customers=args.customers, seed=args.seed)
+    opts = RunOptions(config=args.config, policies=tuple(args.policy or ()), demo_customers=args.customers, seed=args.seed)
+    policy = resolve_run_policy(opts)
     ctx, _names, _inputs, _run = build_context(opts)
+    try:
+        measured = measure_exclusions(ctx, policy)
+    except ExplainError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
     doc = explain_customer(ctx, args.id)
+    doc["excluded_from_reasons_by"] = measured
     if args.format == "json":
         data: str | bytes = json.dumps(to_plain(doc), indent=2, ensure_ascii=False) + "\n"
     else:
@@ -233,4 +257,8 @@ def explain_command(args: argparse.Namespace) -> int:
         raise AuditInputError(ErrorItem(file="<command line>", path="--out", message="PDF output needs --out FILE"))
     else:
         sys.stdout.write(data)
+    failed = [f"{d['model']}: {d['error']}" for d in doc["decisions"] if "error" in d]
+    if failed:
+        sys.stderr.write("error: the decisions of some models could not be explained:\n  " + "\n  ".join(failed) + "\n")
+        return 1
     return 0

@@ -13,7 +13,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from audit.core.check import REGISTRY
-from audit.core.context import AuditContext, Subject
+from audit.core.context import Attestation, AuditContext, Subject
 from audit.core.finding import Finding
 from audit.core.gate import evaluate_gate
 from audit.core.result import AuditResult
@@ -21,6 +21,8 @@ from audit.core.types import Severity, Status
 from audit.policy.loader import ResolvedCheck, ResolvedPolicy
 
 Progress = Callable[[str], None]
+
+MISSING_FACT = "{fact}: not measured in this audit (the policy leaves out {checks}); checks reading it saw none"
 
 _STATUS_ORDER = {Status.ERROR: 0, Status.FAIL: 1, Status.WAIVED: 2, Status.SKIPPED: 3, Status.PASS: 4}
 
@@ -34,15 +36,17 @@ def _subject_selected(rc: ResolvedCheck, subject: Subject) -> bool:
 def run_checks(ctx: AuditContext, policy: ResolvedPolicy, *, today: date | None = None, progress: Progress | None = None) -> tuple[list[Finding], list[dict[str, Any]], dict[str, float]]:
     """Return findings, the waiver table (with expiry state) and per-check timings."""
     today = today or datetime.now(timezone.utc).date()
-    ctx.shared["attestations"] = {
-        a.id: {"answered": bool(a.answer and a.attested_by), "attested_by": a.attested_by, "date": a.date.isoformat() if a.date else None}
+    ctx.attestations = {
+        a.id: Attestation(answered=bool(a.answer and a.attested_by), attested_by=a.attested_by, date=a.date.isoformat() if a.date else None)
         for a, _src in policy.attestations.values()
     }
     findings: list[Finding] = []
     timings: dict[str, float] = {}
-    # checks are ordered so that producers of shared state (proxies) run before consumers
-    order = sorted(policy.checks.values(), key=lambda rc: (REGISTRY.get(rc.id).meta.extra.get("stage", 50), rc.id))
-    for rc in order:
+    for fact, absent in REGISTRY.missing_providers(policy.checks).items():
+        ctx.limitations.append(MISSING_FACT.format(fact=fact.replace("_", " "), checks=", ".join(absent)))
+    # providers of a fact (e.g. flagged proxies) run before the checks that read it
+    for cid in REGISTRY.run_order(policy.checks):
+        rc = policy.checks[cid]
         cls = REGISTRY.get(rc.id)
         meta = cls.meta
         check = cls()
@@ -206,7 +210,7 @@ def build_result(
         inputs=tuple(inputs or ()),
         limitations=tuple(dict.fromkeys(ctx.limitations)),
         resolved=tuple(resolved),
-        extras=dict(ctx.shared.get("report_extras", {})),
+        extras=ctx.report.to_dict(),
     )
 
 

@@ -28,10 +28,17 @@ _loaded = False
 
 
 def load_builtin_checks() -> None:
-    """Import the built-in check modules once; each registers its checks with a decorator."""
+    """Import the built-in check modules once; each registers its checks with a decorator.
+
+    Then the declared dependencies are validated: a required fact nobody provides, or
+    checks requiring each other in a cycle, is an error here, before any audit runs.
+    """
     global _loaded
     if _loaded:
         return
+    from audit.core.check import REGISTRY
+
     for name in BUILTIN_MODULES:
         importlib.import_module(name)
+    REGISTRY.validate()
     _loaded = True

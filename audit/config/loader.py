@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
 
+from audit.config.labels import apply_label_map
 from audit.config.models import AuditConfig, DatasetConfig
+from audit.config.reading import (
+    DEFAULT_NA_VALUES,
+    MIN_ROWS,
+    ReadError,
+    ReadRecord,
+    apply_na_values,
+    apply_value_labels,
+    duplicate_names,
+    read_csv_file,
+    strip_whitespace,
+)
 from audit.core.context import ColumnRoles, Dataset
 from audit.core.errors import AuditInputError, ErrorItem
 from audit.core.yamlio import LocatedYAML, load_yaml, pydantic_errors
@@ -32,27 +46,17 @@ def load_config(path: str | Path) -> tuple[AuditConfig, LocatedYAML]:
 
 def _cross_check(cfg: AuditConfig, doc: LocatedYAML) -> list[ErrorItem]:
     errors = []
-    names = set()
-    for i, m in enumerate(cfg.models):
-        if m.name in names:
-            errors.append(ErrorItem(file=doc.file, line=doc.line_of(("models", i, "name")), path=f"models[{i}].name", message=f"duplicate model name {m.name!r}"))
-        names.add(m.name)
-        if m.dataset not in cfg.datasets:
-            errors.append(
-                ErrorItem(
-                    file=doc.file,
-                    line=doc.line_of(("models", i, "dataset")),
-                    path=f"models[{i}].dataset",
-                    message=f"unknown dataset {m.dataset!r}",
-                    hint="declared datasets: " + (", ".join(cfg.datasets) or "(none)"),
-                )
+    if not cfg.datasets:
+        errors.append(
+            ErrorItem(
+                file=doc.file, line=doc.line_of(("datasets",)), path="datasets",
+                message="the config declares no dataset" + (" and no model" if not cfg.models else "") + ": there is nothing to audit",
+                hint="declare at least one dataset under 'datasets:' (source and roles); see `crm-audit init --data FILE`",
             )
-        if m.source in ("skops", "pickle", "predictions") and not m.path:
-            errors.append(ErrorItem(file=doc.file, line=doc.line_of(("models", i)), path=f"models[{i}]", message=f"source {m.source!r} needs 'path'"))
-        ds = cfg.datasets.get(m.dataset)
-        if m.source == "train" and m.kind in ("classifier", "regressor") and not m.target and not (ds and ds.roles.target):
-            errors.append(ErrorItem(file=doc.file, line=doc.line_of(("models", i)), path=f"models[{i}]", message="a model trained from the stack needs 'target' (here or in the dataset roles)"))
-    return errors
+        )
+    from audit.config.model_rules import check_models
+
+    return errors + check_models(cfg, doc)
 
 
 def sha256_file(path: str | Path) -> str:
@@ -75,11 +79,17 @@ def _mask_url(url: str) -> str:
     return re.sub(r"//([^:/@]+):([^@]+)@", r"//\1:***@", url)
 
 
-def read_dataset(name: str, dc: DatasetConfig, *, base: Path, config_file: str) -> Dataset:
+def read_dataset(name: str, dc: DatasetConfig, *, base: Path, config_file: str, targets: Sequence[str] = ()) -> Dataset:
+    """Read one declared dataset and clean it the documented way (see ``audit.config.reading``).
+
+    ``targets`` are further columns used as a model's target (``label_map`` applies to them too).
+    """
     src = dc.source
     where = f"datasets.{name}.source"
+    opts = src.options
+    record = ReadRecord(format=src.resolved_format())
     try:
-        if src.url or src.format == "sql" or (src.path and Path(src.path).suffix in (".db", ".sqlite", ".sqlite3")):
+        if record.format == "sql":
             from sqlalchemy import create_engine, text
 
             if src.url:
@@ -95,23 +105,40 @@ def read_dataset(name: str, dc: DatasetConfig, *, base: Path, config_file: str) 
                 frame = pd.read_sql(text(query), conn)
             engine.dispose()
             display = _mask_url(url)
-            digest = sha256_frame(frame)
+            digest = sha256_frame(frame) if not frame.columns.duplicated().any() else ""
         else:
             p = (base / str(src.path)).resolve()
             if not p.exists():
                 raise FileNotFoundError(str(p))
-            fmt = src.format or ("parquet" if p.suffix in (".parquet", ".pq") else "csv")
-            frame = pd.read_parquet(p, **src.options) if fmt == "parquet" else pd.read_csv(p, **src.options)
+            if p.is_dir():
+                raise AuditInputError(ErrorItem(file=config_file, path=f"{where}.path", message=f"{src.path} is a folder, not a data file"))
+            if record.format == "parquet":
+                frame = pd.read_parquet(p)
+            else:
+                frame, record = read_csv_file(p, opts.model_dump())
             display = str(src.path)
             digest = sha256_file(p)
     except FileNotFoundError as exc:
         raise AuditInputError(ErrorItem(file=config_file, path=where, message=f"data file not found: {exc}", hint="paths are relative to the config file")) from None
+    except ReadError as exc:
+        key = f"{where}.{exc.key}" if exc.key else where
+        raise AuditInputError(ErrorItem(file=config_file, path=key, message=f"dataset {name!r} ({src.path}): {exc}", hint=exc.hint)) from None
     except AuditInputError:
         raise
     except Exception as exc:  # unreadable data is the user's input problem, not a crash
         raise AuditInputError(ErrorItem(file=config_file, path=where, message=f"cannot read dataset {name!r}: {type(exc).__name__}: {exc}")) from None
-    if frame.empty:
-        raise AuditInputError(ErrorItem(file=config_file, path=where, message=f"dataset {name!r} is empty (0 rows)", hint="point the source at a file with data"))
+    dup = duplicate_names(frame.columns)
+    if dup:
+        raise AuditInputError(ErrorItem(file=config_file, path=where, message=f"dataset {name!r} has duplicate column name(s): {', '.join(map(repr, dup))}", hint="give each column a unique name (in the file, or with AS in the query)"))
+    frame.columns = [str(c) for c in frame.columns]
+    if len(frame) < MIN_ROWS:
+        what = "is empty (0 rows)" if frame.empty else "has 1 row"
+        raise AuditInputError(
+            ErrorItem(
+                file=config_file, path=where, message=f"dataset {name!r} {what}: an audit compares rows and groups and needs at least {MIN_ROWS}",
+                hint="point the source at the full table (a header line followed by the data rows)",
+            )
+        )
     roles = ColumnRoles(**dc.roles.model_dump())
     missing = _missing_columns(frame, roles, dc)
     if missing:
@@ -119,16 +146,43 @@ def read_dataset(name: str, dc: DatasetConfig, *, base: Path, config_file: str) 
             [
                 ErrorItem(
                     file=config_file,
-                    path=f"datasets.{name}.roles",
+                    path=f"datasets.{name}.{where_named}",
                     message=f"column {c!r} named in the config is not in dataset {name!r}",
                     hint="available columns: " + ", ".join(map(str, frame.columns[:40])),
                 )
-                for c in missing
+                for c, where_named in missing
             ]
         )
-    return Dataset(name=name, frame=frame, roles=roles, source=display, sha256=digest, bands=dc.bands, language_column=dc.language_column)
+    na_values = opts.na_values if opts.na_values is not None else list(DEFAULT_NA_VALUES)
+    record.na_values = list(na_values)
+    prep: dict[str, Any] = {}
+    stripped = strip_whitespace(frame, skip=roles.text)
+    if stripped:
+        prep["whitespace_stripped"] = stripped
+    apply_na_values(frame, na_values)
+    prep["missing_cells"] = {c: int(n) for c, n in frame.isna().sum().items() if n}
+    label_cols = [c for c in dict.fromkeys([roles.target, *targets]) if c and c in frame.columns]
+    if dc.label_map:
+        if not label_cols:
+            raise AuditInputError(ErrorItem(file=config_file, path=f"datasets.{name}.label_map", message="label_map rewrites the target, but no target is declared", hint="declare roles.target (or a model's target) for this dataset"))
+        prep["label_map"] = {c: apply_label_map(frame, c, dc.label_map) for c in label_cols}
+    if dc.value_labels:
+        prep["value_labels"] = apply_value_labels(frame, dc.value_labels)
+    return Dataset(
+        name=name, frame=frame, roles=roles, source=display, sha256=digest, bands=dc.bands, language_column=dc.language_column,
+        preprocessing=prep, reading=record.to_dict(),
+    )
 
 
-def _missing_columns(frame: pd.DataFrame, roles: ColumnRoles, dc: DatasetConfig) -> list[str]:
-    named = [roles.id, roles.target, *roles.protected, *roles.quasi_identifiers, *roles.sensitive_values, *roles.text, *roles.timestamps, *roles.features, *roles.optional, dc.language_column]
-    return [c for c in dict.fromkeys(n for n in named if n) if c not in frame.columns]
+def _missing_columns(frame: pd.DataFrame, roles: ColumnRoles, dc: DatasetConfig) -> list[tuple[str, str]]:
+    named: dict[str, str] = {}
+    for role, value in roles.__dict__.items():
+        for c in [value] if isinstance(value, str) else list(value or ()):
+            named.setdefault(c, f"roles.{role}")
+    if dc.language_column:
+        named.setdefault(dc.language_column, "language_column")
+    for c in dc.bands:
+        named.setdefault(c, "bands")
+    for c in dc.value_labels:
+        named.setdefault(c, "value_labels")
+    return [(c, where) for c, where in named.items() if c not in frame.columns]

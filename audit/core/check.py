@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from audit.core.context import FACT_NAMES
 from audit.core.finding import Outcome, Scalar
+from audit.core.order import OrderError, check_facts, providers, run_order, validate
 from audit.core.types import Category, Provenance, Severity, Status, SubjectKind
 
 if TYPE_CHECKING:
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 DUPLICATE_CHECK_ID = "check id {check_id!r} is already registered by {other}"
 UNKNOWN_CHECK_ID = "unknown check id {check_id!r}"
+STAGE_REMOVED = "check {check_id!r}: run order comes from CheckMeta.provides/requires, not extra['stage']"
 
 
 class CheckParams(BaseModel):
@@ -44,7 +47,16 @@ class CheckMeta:
     mode: Literal["A", "H", "M"] = "A"
     help: str = ""
     fast: bool = True
+    #: facts (fields of ``audit.core.context.Facts``) this check writes for later checks
+    provides: tuple[str, ...] = ()
+    #: facts this check reads: it runs after every check of the run that provides them
+    requires: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if "stage" in self.extra:
+            raise OrderError(STAGE_REMOVED.format(check_id=self.id))
+        check_facts(self, FACT_NAMES)
 
     @property
     def anchor(self) -> str:
@@ -176,6 +188,26 @@ class Registry:
 
     def all(self) -> list[type[Check]]:
         return [self._checks[i] for i in self.ids()]
+
+    def validate(self) -> None:
+        """Raise :class:`OrderError` when a required fact has no provider or dependencies form a cycle."""
+        validate(c.meta for c in self._checks.values())
+
+    def run_order(self, check_ids: Iterable[str]) -> list[str]:
+        """The given checks in dependency order (providers first, then by id)."""
+        return run_order(self.get(cid).meta for cid in check_ids)
+
+    def missing_providers(self, check_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Fact -> registered providers absent from ``check_ids``, for facts the given checks require."""
+        chosen = set(check_ids)
+        prov = providers(c.meta for c in self._checks.values())
+        out: dict[str, list[str]] = {}
+        for cid in sorted(chosen):
+            for fact in self.get(cid).meta.requires:
+                absent = [p for p in prov.get(fact, ()) if p not in chosen and p != cid]
+                if absent and not any(p in chosen for p in prov.get(fact, ())):
+                    out.setdefault(fact, absent)
+        return out
 
     def suggest(self, check_id: str) -> str | None:
         import difflib

@@ -18,9 +18,12 @@ def evaluate_gate(
 ) -> GateVerdict:
     """Fail on any ERROR finding, or any FAIL at or above ``fail_on`` that is not waived.
 
+    A run in which every check was skipped (or no check ran) fails: nothing was measured.
+
     With ``fail_on_new`` only findings marked ``new`` against a baseline can fail the gate;
     findings without baseline information count as new.
     """
+    findings = list(findings)
     blocking: list[str] = []
     errors = 0
     for f in findings:
@@ -31,6 +34,12 @@ def evaluate_gate(
             errors += 1
         elif f.status is Status.FAIL and f.severity >= fail_on:
             blocking.append(f.key)
+    measured = any(f.status is not Status.SKIPPED for f in findings)
+    if not blocking and not measured:
+        return GateVerdict(
+            passed=False, fail_on=fail_on, fail_on_new=fail_on_new, blocking=(),
+            reason="nothing was measured: every configured check was skipped (see the skip reasons); an audit that measured nothing cannot pass",
+        )
     passed = not blocking
     if passed:
         reason = f"no unwaived finding at or above {fail_on.value}" + (" among new findings" if fail_on_new else "")

@@ -67,7 +67,7 @@ class SubjectKind(str, Enum):
     REGRESSOR = "regressor"
     SEGMENTATION = "segmentation"
     RECOMMENDER = "recommender"
-    TEXT_MODEL = "text_model"
+    TEXT_CLASSIFIER = "text_classifier"
 
 
 class Provenance(str, Enum):

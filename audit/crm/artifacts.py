@@ -60,6 +60,7 @@ class ModelArtifact:
     metrics: dict[str, float] = field(default_factory=dict)
     training_rows: int = 0
     notes: list[str] = field(default_factory=list)
+    source: str = "train"  # where the model came from (see audit.core.kinds)
 
     def to_summary(self) -> dict[str, Any]:
         """JSON-safe description for reports (no estimator, no row data)."""
@@ -70,6 +71,7 @@ class ModelArtifact:
             "purpose": self.purpose,
             "dataset": self.dataset,
             "features": [str(f) for f in self.features],
+            "source": self.source,
             "training_rows": int(self.training_rows),
             "metrics": {str(k): _json_number(v) for k, v in self.metrics.items()},
         }

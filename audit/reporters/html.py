@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from audit.core.result import AuditResult
 from audit.core.types import Provenance, Severity
 from audit.reporters import charts
+from audit.reporters.dataset_facts import dataset_facts
 from audit.resources import templates_dir
 
 FILENAME = "report.html"
@@ -73,6 +74,7 @@ def environment() -> Environment:
     env.filters["kv"] = _kv
     env.filters["group_tables"] = group_tables
     env.filters["qualifier"] = subject_qualifier
+    env.filters["dataset_facts"] = dataset_facts
     return env
 
 

@@ -107,7 +107,7 @@ def test_reason_codes_never_state_gender_and_flag_the_model_that_uses_it(frame, 
     ctx = context(frame, a, b)
     out = findings("explain.reason_codes", ctx)
     assert {k: f.status for k, f in out.items()} == {WITH: Status.FAIL, WITHOUT: Status.PASS}
-    codes = ctx.shared["reason_codes"]
+    codes = ctx.facts.reason_codes
     for art in (a, b):
         assert [c.row for c in codes[art.name]] == adverse_rows(art).tolist()
         for c in codes[art.name]:
@@ -118,7 +118,7 @@ def test_reason_codes_never_state_gender_and_flag_the_model_that_uses_it(frame, 
             assert all(p > 0 for p in pushes) and pushes == sorted(pushes, reverse=True)
 
     # by hand from the SHAP values: churn is adverse, so a positive value pushes towards it
-    exp = ctx.shared["explanation:with_gender"]
+    exp = ctx.memo["explanation:with_gender"]
     names = exp.feature_names
     assert exp.values.shape[1] == 6  # five features plus gender: four reasons is a real cap
     flagged = expected_reasons_ok = 0
@@ -149,7 +149,7 @@ def test_reason_codes_never_state_gender_and_flag_the_model_that_uses_it(frame, 
 def test_reason_codes_honour_max_reasons_and_mapping(frame, models):
     ctx = context(frame, models["without_gender"])
     findings("explain.reason_codes", ctx, max_reasons=2, mapping={"complaints": "Complaints score {value}"})
-    codes = ctx.shared["reason_codes"]["without_gender"]
+    codes = ctx.facts.reason_codes["without_gender"]
     assert max(len(c.reasons) for c in codes) == 2
     mentioned = [r for c in codes for r in c.reasons if r.feature == "complaints"]
     assert mentioned
@@ -161,9 +161,12 @@ def test_coverage_is_the_share_of_adverse_decisions_with_a_stated_reason(frame, 
     ctx = context(frame, a, b)
     out = findings("explain.coverage", ctx)
     assert out[WITHOUT].status is Status.PASS and out[WITHOUT].observed == 1.0
-    assert out[WITHOUT].evidence == {"adverse_decisions": int((b.y_pred == 1).sum()), "without_reason": 0}
+    ev = out[WITHOUT].evidence
+    n_adverse = int((b.y_pred == 1).sum())
+    assert (ev["adverse_decisions"], ev["explained_decisions"], ev["without_reason"]) == (n_adverse, n_adverse, 0)
+    assert ev["sampled"] is False and ev["interval"] == [1.0, 1.0]
     # a decision driven towards churn by gender alone has no reason that may be stated
-    exp = ctx.shared["explanation:with_gender"]
+    exp = ctx.memo["explanation:with_gender"]
     others = [j for j, f in enumerate(exp.feature_names) if f != "gender"]
     rows = adverse_rows(a)
     stated = [(exp.values[exp.positions([r])[0], others] > 0).any() for r in rows]
@@ -177,7 +180,7 @@ def test_coverage_is_the_share_of_adverse_decisions_with_a_stated_reason(frame, 
 def test_coverage_reuses_the_stored_reason_codes(frame, models):
     ctx = context(frame, models["without_gender"])
     findings("explain.reason_codes", ctx)
-    stored = ctx.shared["reason_codes"]["without_gender"]
+    stored = ctx.facts.reason_codes["without_gender"]
     out = findings("explain.coverage", ctx)
     assert out[WITHOUT].evidence["adverse_decisions"] == len(stored)
     assert out[WITHOUT].observed == 1.0
@@ -188,7 +191,7 @@ def test_protected_attribution_fails_only_for_the_model_fed_gender(frame, models
     ctx = context(frame, a, b)
     out = findings("explain.protected_attribution", ctx)
     assert {k: f.status for k, f in out.items()} == {WITH: Status.FAIL, WITHOUT: Status.PASS}
-    exp = ctx.shared["explanation:with_gender"]
+    exp = ctx.memo["explanation:with_gender"]
     g = exp.feature_names.index("gender")
     # a linear model: the gender contribution of a woman minus a man's is the coefficient gap
     coef = dict(zip(a.estimator.named_steps["prep"].get_feature_names_out(), a.estimator.named_steps["model"].coef_[0]))
@@ -213,15 +216,15 @@ def test_protected_attribution_fails_only_for_the_model_fed_gender(frame, models
 def test_flagged_proxies_count_towards_the_protected_share(frame, models):
     b = models["without_gender"]
     ctx = context(frame, b)
-    ctx.shared["flagged_proxies"] = {"without_gender": {"complaints"}}
+    ctx.facts.flagged_proxies = {"without_gender": {"complaints"}}
     o = findings("explain.protected_attribution", ctx)[WITHOUT]
-    imp = ctx.shared["explanation:without_gender"].global_importance()
+    imp = ctx.memo["explanation:without_gender"].global_importance()
     assert o.observed == pytest.approx(imp["complaints"] / sum(imp.values()))
     assert o.status is Status.FAIL and o.evidence["flagged_proxies"] == ["complaints"]
     assert o.evidence["proxy_share"] == pytest.approx(o.observed) and o.evidence["protected_share"] == 0.0
     # the proxy is also withheld from the stated reasons
     findings("explain.reason_codes", ctx)
-    assert all(r.feature != "complaints" for c in ctx.shared["reason_codes"]["without_gender"] for r in c.reasons)
+    assert all(r.feature != "complaints" for c in ctx.facts.reason_codes["without_gender"] for r in c.reasons)
 
 
 def test_stability_of_a_stable_logistic_regression(frame, models):
@@ -247,4 +250,32 @@ def test_predictions_only_artifact(frame, models):
     cov = findings("explain.coverage", ctx)[SCORES]
     assert cov.status is Status.FAIL and cov.observed == 0.0 and cov.threshold == 1.0
     assert "predictions only" in cov.message
-    assert "reason_codes" not in ctx.shared
+    assert not ctx.facts.reason_codes
+
+
+def test_adverse_decisions_beyond_the_sample_size_are_sampled_with_a_stated_bound(frame, models):
+    """With a 25-point margin the design needs 30 decisions: the 51 adverse ones are sampled by gender."""
+    a = models["with_gender"]
+    full = findings("explain.coverage", context(frame, a))[WITH]
+    ctx = context(frame, a)
+    got = findings("explain.coverage", ctx, sample_margin=0.25)[WITH]
+    ev = got.evidence
+    assert ev["sampled"] is True and ev["sample_size"] == 30 and ev["adverse_decisions"] == full.evidence["adverse_decisions"]
+    assert set(ev["sampling"]["strata"]) == {"gender=F", "gender=M"}
+    assert sum(s["sampled"] for s in ev["sampling"]["strata"].values()) == 30
+    low, high = ev["interval"]
+    assert low <= got.observed <= high and low <= full.observed <= high
+    assert "stratified sample" in got.message and "bound" in got.message
+    assert "30 of" in ctx.report.sampling
+    # only the sampled decisions were explained
+    exp = ctx.memo["explanation:with_gender"]
+    sample = ctx.memo["adverse_sample:with_gender:0.25:0.95"]
+    assert set(sample.positions.tolist()) <= set(exp.row_index.tolist())
+    assert ev["explained_decisions"] == 30
+
+
+def test_protected_attribution_states_its_interval(frame, models):
+    got = findings("explain.protected_attribution", context(frame, models["with_gender"]))[WITH]
+    low, high = got.evidence["interval"]
+    assert low <= got.observed <= high
+    assert got.evidence["sample_rows"] == len(models["with_gender"].X_eval) and "bootstrap interval" in got.message

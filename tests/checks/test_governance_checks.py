@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from audit.checks import load_builtin_checks
-from audit.core.context import AuditContext, ColumnRoles, Dataset
+from audit.core.context import Attestation, AuditContext, ColumnRoles, Dataset
 from audit.core.finding import Finding
 from audit.core.types import Severity, Status, SubjectKind
 from audit.crm.artifacts import ClassifierArtifact, RegressorArtifact
@@ -266,7 +266,8 @@ def test_dpia_criteria_counted_and_fail_without_attestation():
     ]
     assert "attestation 'dpia_completed' is open" in o.message
     # declared criteria and what other checks left behind add up
-    ctx.shared.update(special_category_hits={"dataset:table0": {"health": 1}}, minors_found=True)
+    ctx.facts.special_category_hits = {"dataset:table0": {"health": 1}}
+    ctx.facts.minors_found = True
     o = dpia(
         ctx, automated_significant_effect=True, systematic_monitoring=True, service_denial=True, large_scale_rows=10
     )
@@ -281,9 +282,9 @@ def test_dpia_criteria_counted_and_fail_without_attestation():
 
 def test_dpia_attestation_answered_passes():
     ctx = dpia_context(models=[model("churn", algorithm="mlp")], datasets=2)
-    ctx.shared["attestations"] = {"dpia_completed": {"answered": False, "attested_by": None, "date": None}}
+    ctx.attestations = {"dpia_completed": Attestation(answered=False)}
     assert dpia(ctx).status is Status.FAIL
-    ctx.shared["attestations"] = {"dpia_completed": {"answered": True, "attested_by": "DPO", "date": "2025-05-01"}}
+    ctx.attestations = {"dpia_completed": Attestation(answered=True, attested_by="DPO", date="2025-05-01")}
     o = dpia(ctx)
     assert o.status is Status.PASS and o.observed == 3
     assert "attested as done by DPO on 2025-05-01" in o.message
@@ -316,9 +317,7 @@ def test_dpia_attestation_from_the_policy(tmp_path: Path, answer: str, expected:
     path.write_text(POLICY.format(answer=answer), encoding="utf-8")
     ctx = dpia_context(models=[model("churn", algorithm="mlp")], datasets=2)
     # what the runner reads from the policy replaces anything set beforehand
-    ctx.shared["attestations"] = {
-        "dpia_completed": {"answered": expected is Status.FAIL, "attested_by": "x", "date": None}
-    }
+    ctx.attestations = {"dpia_completed": Attestation(answered=expected is Status.FAIL, attested_by="x")}
     res = build_result(ctx, load_policies([str(path)]), fail_on=Severity.HIGH, today=date(2025, 6, 30))
     [f] = [f for f in res.findings if f.check_id == "gov.dpia_trigger"]
     assert f.subject == "system" and f.subject_kind is SubjectKind.SYSTEM

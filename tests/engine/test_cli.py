@@ -105,7 +105,7 @@ def test_skops_model_needs_trusted_types(telco, tmp_path, capsys):
 def test_predictions_file_model(telco, tmp_path):
     import pandas as pd
 
-    df = pd.read_csv(telco / "telco_customers.csv").drop_duplicates("customerID")
+    df = pd.read_csv(telco / "telco_customers.csv").drop_duplicates("customerID").dropna(subset=["Churn"])
     preds = pd.DataFrame({"id": df["customerID"], "y_true": df["Churn"], "y_pred": df["Churn"], "score": (df["Churn"] == "Yes").astype(float)})
     preds.to_csv(telco / "preds.csv", index=False)
     cfg = telco / "audit.yaml"

@@ -18,7 +18,15 @@ def test_fail_at_or_above_level():
 
 def test_waived_skipped_pass_never_fail():
     for st in (Status.WAIVED, Status.SKIPPED, Status.PASS):
-        assert evaluate_gate([f(st, Severity.CRITICAL)], fail_on=Severity.INFO).passed
+        assert evaluate_gate([f(st, Severity.CRITICAL), f(Status.PASS, Severity.LOW, subject="t")], fail_on=Severity.INFO).passed
+
+
+def test_nothing_measured_does_not_pass():
+    for findings in ([], [f(Status.SKIPPED, Severity.LOW, subject=s) for s in "abc"]):
+        v = evaluate_gate(findings)
+        assert not v.passed and v.blocking == ()
+        assert v.reason.startswith("nothing was measured: every configured check was skipped")
+        assert exit_code(v) == 1
 
 
 def test_error_always_fails():

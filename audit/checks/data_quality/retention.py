@@ -95,7 +95,7 @@ class Retention(Check):
             return
         held = _held(df[hold_col]) if hold_col else pd.Series(False, index=df.index)
         expired = old & ~held
-        attest = ctx.shared.get("attestations", {}).get(params.attestation_id)
+        attest = ctx.attestations.get(params.attestation_id)
         evidence = {
             "retention_days": params.retention_days,
             "as_of": as_of.isoformat(),
@@ -109,7 +109,7 @@ class Retention(Check):
             "oldest_activity": last.min().date().isoformat() if last.notna().any() else None,
             "expired_row_ids": ids_where(ds, expired, params.max_ids),
             "legal_hold_column": hold_col,
-            "attestation": {"id": params.attestation_id, "answered": bool(attest and attest.get("answered"))},
+            "attestation": {"id": params.attestation_id, "answered": bool(attest and attest.answered)},
         }
         if missing:
             evidence["missing_columns"] = missing

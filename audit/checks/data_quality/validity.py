@@ -53,11 +53,7 @@ def as_of_date(ctx: AuditContext, override: date | None = None) -> date:
     """Reference date: the policy's ``as_of``, else the demo CRM's snapshot date, else today (UTC)."""
     if override is not None:
         return override
-    demo = ctx.shared.get("demo")
-    as_of = getattr(demo, "as_of", None)
-    if as_of is not None:
-        return pd.Timestamp(as_of).date()
-    return datetime.now(UTC).date()
+    return ctx.as_of or datetime.now(UTC).date()
 
 
 def name_tokens(name: Any) -> list[str]:

@@ -308,6 +308,12 @@ def fairness_outcome(
         ev["notes"] = list(result.notes)
     ev.update(evidence or {})
     small = small_groups_note(result.by_group, min_group_size)
+    bg = result.by_group
+    n_eligible = int(bg["eligible"].astype(bool).sum()) if "eligible" in bg.columns else len(bg)
+    if value is not None and n_eligible < 2:
+        ev["statistically_clear"] = False
+        sizes = ", ".join(f"{g} (n={int(n)})" for g, n in zip(bg["group"], bg["n"], strict=True)) if "n" in bg.columns else ""
+        return check.skip(subject, f"{what} not measured: fewer than two groups of {attribute} with n >= {min_group_size}" + (f" ({sizes})" if sizes else ""), evidence=ev)
     if value is None:
         ev["statistically_clear"] = False
         reason = "; ".join(x for x in (*result.notes, small) if x) or "no between-group comparison possible"

@@ -75,8 +75,21 @@ def rate_ci(by_group: pd.DataFrame, rate: str, den: str, confidence: float) -> l
     return out
 
 
-def favourable_rate_result(metric: Any, merits: np.ndarray | None, received: np.ndarray, g: Grouping, params: Any, ctx: AuditContext) -> Any:
-    """``metric`` (a rate disparity of :mod:`audit.fairness`) of the favourable decisions over ``g``'s groups."""
+def favourable_rate_result(metric: Any, merits: np.ndarray | None, received: np.ndarray, g: Grouping, params: Any, ctx: AuditContext, art: Any = None) -> Any:
+    """``metric`` (a rate disparity of :mod:`audit.fairness`) of the favourable decisions over ``g``'s groups.
+
+    When the Dask engine has counted this model's groups per partition, the merged counts are used
+    (same figures: the row path counts the same cells).
+    """
+    from audit.compute.engine import confusion_for
+
+    conf = confusion_for(ctx, art, g, merits is not None) if art is not None else None
+    if conf is not None:
+        from audit.fairness import disparities_from_counts
+
+        return disparities_from_counts(
+            conf, metrics=[metric.__name__], min_group_size=params.min_group_size, n_boot=params.n_boot, confidence=params.confidence, seed=ctx.seed
+        )[metric.__name__]
     return metric(
         merits,
         received,
@@ -118,7 +131,7 @@ def impact_ratio_outcome(
     check: Check, label: str, art: Any, g: Grouping, params: Any, ctx: AuditContext, *, min_ratio: float
 ) -> Outcome:
     _, received = favourable_labels(art)
-    res = favourable_rate_result(selection_rate_impact_ratio, None, received, g, params, ctx)
+    res = favourable_rate_result(selection_rate_impact_ratio, None, received, g, params, ctx, art)
     best = res.by_group.loc[res.by_group["group"] == res.best_group, "selection_rate"]
     evidence: dict[str, Any] = {"favourable_outcome": favourable_phrase(art)}
     if len(best):
@@ -169,7 +182,7 @@ def parity_difference_outcome(
     check: Check, label: str, art: Any, g: Grouping, params: Any, ctx: AuditContext, *, max_difference: float
 ) -> Outcome:
     _, received = favourable_labels(art)
-    res = favourable_rate_result(demographic_parity_difference, None, received, g, params, ctx)
+    res = favourable_rate_result(demographic_parity_difference, None, received, g, params, ctx, art)
     return fairness_outcome(
         check,
         label,
@@ -229,7 +242,7 @@ class EqualizedOddsDifference(_ClassifierCheck):
 
     def measure(self, label: str, art: Any, g: Grouping, params: DifferenceParams, ctx: AuditContext) -> Iterable[Outcome]:
         merits, received = favourable_labels(art)
-        res = favourable_rate_result(equalized_odds_difference, merits, received, g, params, ctx)
+        res = favourable_rate_result(equalized_odds_difference, merits, received, g, params, ctx, art)
         bg = res.by_group
         elig = bg["eligible"].to_numpy(dtype=bool)
         gaps = {}
@@ -284,7 +297,7 @@ class EqualOpportunityDifference(_ClassifierCheck):
 
     def measure(self, label: str, art: Any, g: Grouping, params: DifferenceParams, ctx: AuditContext) -> Iterable[Outcome]:
         merits, received = favourable_labels(art)
-        res = favourable_rate_result(equal_opportunity_difference, merits, received, g, params, ctx)
+        res = favourable_rate_result(equal_opportunity_difference, merits, received, g, params, ctx, art)
         yield fairness_outcome(
             self,
             label,
@@ -435,6 +448,19 @@ class Intersectional(Check):
 # performance by group
 
 
+def positive_score(art: Any) -> np.ndarray | None:
+    """Score of the positive label per row (a text model keeps one column per label)."""
+    if getattr(art, "y_score", None) is None:
+        return None
+    score = np.asarray(art.y_score, dtype=float)
+    if score.ndim == 2:
+        labels = list(getattr(art, "labels", []))
+        if score.shape[1] != len(labels) or art.positive_label not in labels:
+            return None
+        score = score[:, labels.index(art.positive_label)]
+    return score
+
+
 class PerfParams(GroupParams):
     min_auc: float | None = Field(0.6, ge=0, le=1, description="Lowest acceptable ROC AUC in any group (tool default; declare the figure stated in the instructions for use).")
     max_auc_gap: float | None = Field(0.10, ge=0, le=1, description="Largest acceptable AUC gap between groups.")
@@ -461,7 +487,7 @@ class PerformanceByGroup(_ClassifierCheck):
         title="Model performance (AUC, accuracy, recall) per protected group",
         category=Category.PERFORMANCE,
         severity=Severity.MEDIUM,
-        subjects=(SubjectKind.CLASSIFIER,),
+        subjects=(SubjectKind.CLASSIFIER, SubjectKind.TEXT_CLASSIFIER),
         regulations=("EU AI Act Art. 13(3)(b)(ii)", "EU AI Act Art. 15(3)"),
         provenance=Provenance.TOOL,
         formula="ROC AUC, accuracy and recall per group; lowest eligible group AUC vs the declared minimum (Hanley-McNeil interval per group); AUC gap = max - min over eligible groups (stratified bootstrap CI); declared accuracy/recall minimums judged per group",
@@ -471,8 +497,23 @@ class PerformanceByGroup(_ClassifierCheck):
     )
     Params = PerfParams
 
+    def applies(self, subject: Subject, params: Any, ctx: AuditContext) -> bool:
+        return hasattr(subject.obj, "favourable_mask") or subject.kind is SubjectKind.TEXT_CLASSIFIER
+
+    def evaluate(self, subject: Subject, params: Any, ctx: AuditContext) -> Iterable[Outcome]:
+        art = subject.obj
+        if subject.kind is SubjectKind.TEXT_CLASSIFIER:
+            labelled = [v for v in np.asarray(art.y_true, dtype=object) if v is not None and not (isinstance(v, float) and math.isnan(v))]
+            if not labelled:
+                yield self.skip(subject.label, "the texts carry no true labels: performance cannot be measured")
+                return
+            if art.positive_label is None or len(art.labels) != 2:
+                yield self.skip(subject.label, f"performance per group is measured for binary text classifiers; this one has {len(art.labels)} labels")
+                return
+        yield from super().evaluate(subject, params, ctx)
+
     def measure(self, label: str, art: Any, g: Grouping, params: PerfParams, ctx: AuditContext) -> Iterable[Outcome]:
-        score = np.asarray(art.y_score, dtype=float) if art.y_score is not None else None
+        score = positive_score(art)
         if score is not None and (score.ndim != 1 or score.shape[0] != g.groups.n_rows):
             score = None
         out = performance_by_group(

@@ -1,7 +1,7 @@
 """Proxy detection: model features that stand in for protected attributes.
 
 These checks run before the explanation checks (stage 10) and leave the
-flagged features in ``ctx.shared["flagged_proxies"][model_name]`` so reason
+flagged features in ``ctx.facts.flagged_proxies[model_name]`` so reason
 codes and attribution checks can treat them like the protected attributes
 they encode.
 """
@@ -25,7 +25,6 @@ from audit.core.types import Category, Provenance, Severity, Status, SubjectKind
 from audit.fairness import cramers_v, discretise, protected_attribute_auc, proxy_associations
 
 PROXY_REGULATIONS = ("GDPR Art. 9", "GDPR Art. 22(4)", "EU AI Act Art. 10(2)(f)", "PIPL Art. 24")
-PROXY_STAGE = 10
 
 
 class ProxyParams(CheckParams):
@@ -90,8 +89,7 @@ def _identifier_like(X: pd.DataFrame, max_levels: int) -> dict[str, str]:
 
 def flag_proxies(ctx: AuditContext, model: str, features: Iterable[str]) -> None:
     """Add features to the model's flagged proxy set."""
-    block = ctx.shared.setdefault("flagged_proxies", {})
-    block.setdefault(model, set()).update(features)
+    ctx.facts.flagged_proxies.setdefault(model, set()).update(features)
 
 
 class _ProxyCheck(Check):
@@ -101,7 +99,7 @@ class _ProxyCheck(Check):
 
     def evaluate(self, subject: Subject, params: Any, ctx: AuditContext) -> Iterable[Outcome]:
         art = subject.obj
-        ctx.shared.setdefault("flagged_proxies", {}).setdefault(art.name, set())
+        ctx.facts.flagged_proxies.setdefault(art.name, set())
         if art.sensitive is None or art.sensitive.shape[1] == 0:
             yield no_groups(self, subject.label, {})
             return
@@ -169,7 +167,7 @@ class ProxyAssociation(_ProxyCheck):
         formula="per model feature (numeric ones cut into quantile bins) and protected attribute: bias-corrected Cramér's V (Bergsma 2013) and normalised mutual information on the evaluation rows; value = largest V; bootstrap CI of the strongest feature's V; chi-squared test of independence",
         default_threshold="flag V >= 0.30, high severity from V >= 0.50 (no regulatory threshold)",
         help="A feature that encodes age, gender or ethnicity lets a model discriminate without ever seeing the attribute; flagged features are excluded from reason codes.",
-        extra={"stage": PROXY_STAGE},
+        provides=("flagged_proxies",),
     )
     Params = AssociationParams
 
@@ -246,7 +244,7 @@ class ProxyRedundantEncoding(_ProxyCheck):
         formula="stratified k-fold cross-validated ROC AUC (one-vs-rest macro for more than two groups) of a classifier predicting the protected attribute from all assessable model features; interval from the spread of the fold AUCs (t distribution)",
         default_threshold="flag AUC >= 0.70 (no regulatory threshold)",
         help="Even when no single feature is a strong proxy, the features together can reveal the attribute; dropping the attribute then removes nothing.",
-        extra={"stage": PROXY_STAGE},
+        provides=("flagged_proxies",),
     )
     Params = EncodingParams
 

@@ -227,7 +227,7 @@ class ExposureParity(Check):
             res = exposure_parity(recs, item_groups=items[attr].to_dict(), relevant=rel, k=k, min_group_size=params.min_items, n_boot=params.n_boot, confidence=params.confidence, seed=ctx.seed)
             bg = res.by_group
             if not stored:
-                block = ctx.shared.setdefault("report_extras", {}).setdefault("exposure", {})
+                block = ctx.report.exposure
                 block[art.name] = {
                     str(r["group"]): {"exposure_share": num(r["exposure_share"]), "relevance_share": num(r["relevance_share"]), "attribute": attr}
                     for r in bg.to_dict(orient="records")
@@ -463,9 +463,9 @@ def consent_table(ctx: AuditContext, column: str) -> pd.Series | None:
     frames: list[tuple[pd.DataFrame, str | None]] = []
     for ds in ctx.datasets.values():
         frames.append((ds.frame, ds.roles.id))
-    shared = ctx.shared.get("customers_frame")
-    if isinstance(shared, pd.DataFrame):
-        frames.append((shared, "customer_id" if "customer_id" in shared.columns else None))
+    customers = ctx.customers_frame
+    if customers is not None:
+        frames.append((customers, "customer_id" if "customer_id" in customers.columns else None))
     for frame, id_col in frames:
         if column in frame.columns and id_col and id_col in frame.columns:
             flags = frame[[id_col, column]].dropna(subset=[id_col]).drop_duplicates(id_col)

@@ -60,7 +60,7 @@ def record_composition(ctx: AuditContext, art: Any, segments: np.ndarray, groups
             seg = str(rec["cluster"])
             key = f"{seg} ({treat[seg]})" if seg in treat else seg
             comp.setdefault(key, {})[f"{g.attribute}={rec['group']}"] = float(rec["share_in_cluster"])
-    block = ctx.shared.setdefault("report_extras", {}).setdefault("segments", {})
+    block = ctx.report.segments
     entry = block.setdefault(art.name, {})
     entry["composition"] = comp
     entry["segment_sizes"] = {str(k): int(v) for k, v in pd.Series(segments).value_counts().sort_index().items()}

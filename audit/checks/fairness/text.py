@@ -13,6 +13,7 @@ from audit.checks.fairness._common import clarity, num
 from audit.core.check import Check, CheckMeta, CheckParams, register
 from audit.core.context import AuditContext, Subject
 from audit.core.finding import Outcome
+from audit.core.kinds import model_kind
 from audit.core.types import Category, Provenance, Severity, Status, SubjectKind
 from audit.fairness import CounterfactualResult, counterfactual_flip_rate, load_identity_terms
 
@@ -69,10 +70,15 @@ class _CounterfactualCheck(Check):
     measure_name = ""
 
     def applies(self, subject: Subject, params: Any, ctx: AuditContext) -> bool:
-        return callable(getattr(subject.obj, "predict_proba", None)) and getattr(subject.obj, "texts", None) is not None
+        return getattr(subject.obj, "texts", None) is not None
 
     def evaluate(self, subject: Subject, params: Any, ctx: AuditContext) -> Iterable[Outcome]:
         art = subject.obj
+        if not callable(getattr(art, "predict_proba", None)):
+            reason = model_kind(art.kind).sources.get(getattr(art, "source", ""), None)
+            why = reason.unavailable_reason(self.meta.id) if reason is not None else None
+            yield self.skip(subject.label, why or "the model cannot re-score edited texts: identity swaps cannot be measured")
+            return
         res, info = run_swaps(art, params, ctx)
         idx = info["sample_index"]
         swappable = {c: r for c, r in res.items() if r.n_swappable > 0}
@@ -123,7 +129,7 @@ class CounterfactualFlipRate(_CounterfactualCheck):
         title="Prediction flips when identity terms are swapped (he/she, names, nationality, religion)",
         category=Category.FAIRNESS,
         severity=Severity.HIGH,
-        subjects=(SubjectKind.TEXT_MODEL,),
+        subjects=(SubjectKind.TEXT_CLASSIFIER,),
         regulations=TEXT_REGULATIONS,
         provenance=Provenance.LIBRARY,
         formula="for each identity category: texts containing a term are rewritten with the paired terms (English and Chinese lists); flip rate = share whose predicted label changes; bootstrap CI over texts",
@@ -150,7 +156,7 @@ class CounterfactualScoreGap(_CounterfactualCheck):
         title="Change of predicted probabilities when identity terms are swapped",
         category=Category.FAIRNESS,
         severity=Severity.MEDIUM,
-        subjects=(SubjectKind.TEXT_MODEL,),
+        subjects=(SubjectKind.TEXT_CLASSIFIER,),
         regulations=TEXT_REGULATIONS,
         provenance=Provenance.TOOL,
         formula="mean over texts containing an identity term of |f(x) - f(x')| (half the L1 distance between class-probability vectors; Garg et al. 2019 counterfactual token fairness); bootstrap CI over texts",

@@ -35,6 +35,7 @@ class DPIATrigger(Check):
         default_threshold="DPIA required when >= 2 criteria are met (guidance: WP248 rev.01)",
         mode="H",
         help="Profiling customers with machine learning at scale usually meets two WP248 criteria: the DPIA must exist before processing.",
+        requires=("special_category_hits", "minors_found"),
     )
     Params = DPIAParams
 
@@ -46,20 +47,20 @@ class DPIATrigger(Check):
             "evaluation_or_scoring": (bool(kinds & {"classifier", "regressor", "segmentation"}), f"model kinds: {sorted(kinds)}"),
             "automated_decision_significant_effect": (bool(params.automated_significant_effect), "declared in the policy" if params.automated_significant_effect is not None else "not declared: answer the GDPR Art. 22 scope attestation"),
             "systematic_monitoring": (params.systematic_monitoring, "declared in the policy"),
-            "sensitive_data": (bool(ctx.shared.get("special_category_hits")), "from pii.special_category"),
+            "sensitive_data": (bool(ctx.facts.special_category_hits), "from pii.special_category"),
             "large_scale": (rows >= params.large_scale_rows, f"largest dataset {rows} rows vs {params.large_scale_rows}"),
             "matching_or_combining_datasets": (len(ctx.datasets) >= 2, f"{len(ctx.datasets)} datasets combined"),
-            "vulnerable_data_subjects": (bool(ctx.shared.get("minors_found")), "minors detected in the data"),
+            "vulnerable_data_subjects": (ctx.facts.minors_found, "minors detected in the data"),
             "innovative_technology": (any(a in algos for a in ("mlp", "neural")) or "text_classifier" in kinds, "neural network or NLP models"),
             "service_denial": (bool(params.service_denial), "declared in the policy" if params.service_denial is not None else "not declared"),
         }
         met = [k for k, (v, _) in criteria.items() if v]
         evidence = {"criteria": {k: {"met": v, "basis": why} for k, (v, why) in criteria.items()}, "criteria_met": met}
-        attest = ctx.shared.get("attestations", {}).get(params.attestation_id)
+        attest = ctx.attestations.get(params.attestation_id)
         required = len(met) >= params.min_criteria
         if not required:
             yield Outcome(subject=subject.label, status=Status.PASS, message=f"{len(met)} WP248 criteria met (< {params.min_criteria}): no DPIA required on this evidence", observed=len(met), threshold=params.min_criteria, evidence=evidence)
-        elif attest and attest.get("answered"):
-            yield Outcome(subject=subject.label, status=Status.PASS, message=f"DPIA required ({len(met)} WP248 criteria met) and attested as done by {attest.get('attested_by')} on {attest.get('date')}", observed=len(met), threshold=params.min_criteria, evidence=evidence)
+        elif attest and attest.answered:
+            yield Outcome(subject=subject.label, status=Status.PASS, message=f"DPIA required ({len(met)} WP248 criteria met) and attested as done by {attest.attested_by} on {attest.date}", observed=len(met), threshold=params.min_criteria, evidence=evidence)
         else:
             yield Outcome(subject=subject.label, status=Status.FAIL, message=f"DPIA required: {len(met)} WP248 criteria met ({', '.join(met)}) and no DPIA is attested (attestation {params.attestation_id!r} is open)", observed=len(met), threshold=params.min_criteria, evidence=evidence)

@@ -34,24 +34,8 @@ __all__ = [
     "text_summary",
 ]
 
-PII_STAGE = 20  # before gov.dpia_trigger and nlp.pii_in_training_text, which read what these checks leave behind
-
 SCANNER_KEY = "pii_scanner"
 TEXT_CACHE_KEY = "pii_text_hits"
-UNKNOWN_PII_OPTION = "unknown PII scanner option(s) {keys}; allowed: {allowed}"
-
-_OPTION_ALIASES = {
-    "model": "model",
-    "nlp_model": "model",
-    "languages": "languages",
-    "entities": "entities",
-    "score_threshold": "score_threshold",
-    "score_thresholds": "score_threshold",
-    "thresholds": "score_threshold",
-    "ner": "ner",
-    "n_process": "n_process",
-    "batch_size": "batch_size",
-}
 _LANG_PREFIX = {"en": "en", "english": "en", "zh": "zh", "chinese": "zh", "cn": "zh", "中文": "zh", "英文": "en"}
 
 # Safety net for examples: anything still shaped like an e-mail or a long number after masking.
@@ -64,20 +48,8 @@ Hit = tuple[str, int, int, float]  # entity type, start, end, score
 
 
 # --------------------------------------------------------------------------- shared scanner
-def _scanner_kwargs(options: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(k for k in options if k not in _OPTION_ALIASES)
-    if unknown:
-        raise ValueError(UNKNOWN_PII_OPTION.format(keys=", ".join(unknown), allowed=", ".join(sorted(_OPTION_ALIASES))))
-    kwargs: dict[str, Any] = {}
-    for key, value in options.items():
-        kwargs[_OPTION_ALIASES[key]] = value
-    if "languages" in kwargs and isinstance(kwargs["languages"], str):
-        kwargs["languages"] = (kwargs["languages"],)
-    return kwargs
-
-
 def shared_scanner(ctx: AuditContext) -> Any:
-    """The audit's one PII scanner, configured by ``ctx.shared["pii_options"]`` (the config's ``pii:`` block).
+    """The audit's one PII scanner, configured by ``ctx.pii_options`` (the config's ``pii:`` block).
 
     Building it records what the scanner cannot see in ``ctx.limitations`` and the NLP
     model's name, version and hash in the evidence manifest.
@@ -86,12 +58,11 @@ def shared_scanner(ctx: AuditContext) -> Any:
     def build() -> Any:
         from audit.pii import PIIScanner
 
-        scanner = PIIScanner(**_scanner_kwargs(dict(ctx.shared.get("pii_options") or {})))
+        scanner = PIIScanner(**ctx.pii_options.scanner_kwargs())
         for item in scanner.limitations:
             if item not in ctx.limitations:
                 ctx.limitations.append(item)
-        manifest = ctx.shared.setdefault("report_extras", {}).setdefault("manifest", {})
-        manifest["nlp_model"] = scanner.model_info()
+        ctx.report.manifest["nlp_model"] = scanner.model_info()
         return scanner
 
     return ctx.cached(SCANNER_KEY, build)
@@ -113,7 +84,7 @@ def row_languages(values: Iterable[Any] | None, n: int, supported: Sequence[str]
 
 def scan_rows(ctx: AuditContext, scanner: Any, texts: Sequence[Any], languages: Sequence[str]) -> list[list[Hit]]:
     """Hits per text position, scanning each distinct (language, text) once per audit."""
-    cache: dict[tuple[str, str], tuple[Hit, ...]] = ctx.shared.setdefault(TEXT_CACHE_KEY, {})
+    cache: dict[tuple[str, str], tuple[Hit, ...]] = ctx.cached(TEXT_CACHE_KEY, dict)
     norm = ["" if is_missing(t) else str(t) for t in texts]
     todo: dict[str, dict[str, None]] = {}
     for text, lang in zip(norm, languages):
@@ -263,7 +234,7 @@ class FreeTextPII(Check):
         help="Names, e-mails, phone and ID numbers typed into feedback, tickets and chats flow unredacted into "
         "analytics and model training; data minimisation asks for them to be removed or masked.",
         fast=False,
-        extra={"stage": PII_STAGE},
+        provides=("pii_free_text",),
     )
     Params = _TextScanParams
 
@@ -281,7 +252,7 @@ class FreeTextPII(Check):
         hits = scan_rows(ctx, scanner, texts, langs)
         affected, evidence = text_summary(scanner, texts, row_ids(ds), hits, params)
         evidence["language"] = f"per row from column {lang_col!r}" if lang_col else "detected per row"
-        ctx.shared.setdefault("pii_free_text", {})[subject.label] = dict(evidence["entity_counts"])
+        ctx.facts.pii_free_text[subject.label] = dict(evidence["entity_counts"])
         n = len(texts)
         yield self.judge(
             subject.label,
@@ -302,7 +273,7 @@ class PIIInTrainingText(Check):
         title="Personal data in a text model's training texts",
         category=Category.PRIVACY,
         severity=Severity.HIGH,
-        subjects=(SubjectKind.TEXT_MODEL,),
+        subjects=(SubjectKind.TEXT_CLASSIFIER,),
         regulations=("GDPR Art. 5(1)(c)", "GDPR Art. 32", "PIPL Art. 51"),
         provenance=Provenance.TOOL,
         formula="the texts held by the model artifact scanned like pii.free_text; share of texts with at least one hit",
@@ -403,7 +374,7 @@ class DirectIdentifiers(Check):
         help="A name, e-mail or ID number never predicts behaviour legitimately: as a feature it only adds "
         "re-identification risk and lets a model memorise individuals.",
         fast=False,
-        extra={"stage": PII_STAGE},
+        provides=("direct_identifier_columns", "pii_bearing_columns"),
     )
     Params = DirectIdentifiersParams
 
@@ -430,8 +401,8 @@ class DirectIdentifiers(Check):
                 identifiers[col] = _verdict_dict(v)
             elif v.entity_type in DIRECT_IDENTIFIER_ENTITIES and v.hit_share >= params.min_pii_share:
                 bearing[col] = _verdict_dict(v)
-        ctx.shared.setdefault("direct_identifier_columns", {})[ds.name] = list(identifiers)
-        ctx.shared.setdefault("pii_bearing_columns", {})[ds.name] = list(bearing)
+        ctx.facts.direct_identifier_columns[ds.name] = list(identifiers)
+        ctx.facts.pii_bearing_columns[ds.name] = list(bearing)
         listed = "; ".join(
             f"{c} ({d['entity_type']}, confidence {d['confidence']:.2f}, {d['sample_size']} values sampled)"
             for c, d in identifiers.items()

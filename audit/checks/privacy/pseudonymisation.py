@@ -103,7 +103,7 @@ def identifier_like_columns(ds: Dataset, ctx: AuditContext, sample_size: int, se
     out: dict[str, str] = {}
     if ds.roles.id and ds.roles.id in ds.frame.columns:
         out[ds.roles.id] = "record id"
-    for col in ctx.shared.get("direct_identifier_columns", {}).get(ds.name, []):
+    for col in ctx.facts.direct_identifier_columns.get(ds.name, []):
         out.setdefault(col, "direct identifier")
     for col in resident_id_columns(ds, sample_size, seed):
         out.setdefault(col, "CN_RESIDENT_ID")
@@ -200,6 +200,7 @@ class Pseudonymisation(Check):
         mode="H",
         help="Anyone can hash every phone number or customer number and look the result up: an unkeyed hash of an "
         "enumerable identifier leaves the data as identifiable as the clear value.",
+        requires=("direct_identifier_columns",),
     )
     Params = PseudonymisationParams
 

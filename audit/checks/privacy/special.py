@@ -19,7 +19,7 @@ from audit.checks.data_quality.validity import (
     nonempty,
     resident_id_columns,
 )
-from audit.checks.privacy.pii import PII_STAGE, row_ids
+from audit.checks.privacy.pii import row_ids
 from audit.core.check import Check, CheckMeta, CheckParams, register
 from audit.core.context import AuditContext, Subject
 from audit.core.finding import Outcome
@@ -65,7 +65,7 @@ class SpecialCategory(Check):
         mode="H",
         help="Processing special-category or sensitive personal information is prohibited unless a specific "
         "condition (explicit or separate consent, a legal obligation) applies; the audit flags it so the basis is recorded.",
-        extra={"stage": PII_STAGE},
+        provides=("special_category_hits",),
     )
     Params = SpecialCategoryParams
 
@@ -123,15 +123,15 @@ class SpecialCategory(Check):
                 evidence=evidence,
             )
             return
-        ctx.shared.setdefault("special_category_hits", {})[subject.label] = dict(found)
-        attest = ctx.shared.get("attestations", {}).get(params.attestation_id)
+        ctx.facts.special_category_hits[subject.label] = dict(found)
+        attest = ctx.attestations.get(params.attestation_id)
         total = sum(found.values())
-        evidence["attestation"] = {"id": params.attestation_id, **(attest or {"answered": False})}
-        if attest and attest.get("answered"):
+        evidence["attestation"] = {"id": params.attestation_id, **(attest.to_dict() if attest else {"answered": False})}
+        if attest and attest.answered:
             yield Outcome(
                 subject=subject.label,
                 status=Status.PASS,
-                message=f"special categories found: {what}; legal basis attested by {attest.get('attested_by')} on {attest.get('date')}",
+                message=f"special categories found: {what}; legal basis attested by {attest.attested_by} on {attest.date}",
                 observed=total,
                 threshold=0,
                 evidence=evidence,
@@ -181,7 +181,7 @@ class ChineseMinors(Check):
         default_threshold="0 children under 14 without the PIPL Art. 31 safeguards",
         help="Personal information of a child under 14 is sensitive personal information: it needs a guardian's "
         "consent and dedicated processing rules. Only under-14s are counted; 14-17 year olds are not flagged.",
-        extra={"stage": PII_STAGE},
+        provides=("minors_found",),
     )
     Params = ChineseMinorsParams
 
@@ -224,7 +224,7 @@ class ChineseMinors(Check):
             checked[col] = int(num.notna().sum())
         n = int(minor.sum())
         if n:
-            ctx.shared["minors_found"] = True
+            ctx.facts.minors_found = True
         evidence = {
             "min_age": params.min_age,
             "as_of": as_of.isoformat(),

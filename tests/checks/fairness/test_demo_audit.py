@@ -104,7 +104,7 @@ def test_region_is_a_proxy_of_age_band(audit):
     for model in CHURN:
         f = _get(findings, "proxy.association", f"model:{model}/by:age_band")
         assert f.status is Status.FAIL and f.evidence["strongest_feature"] == "region" and f.observed > 0.5
-        assert "region" in ctx.shared["flagged_proxies"][model]
+        assert "region" in ctx.facts.flagged_proxies[model]
         assert _get(findings, "proxy.association", f"model:{model}/by:gender").status is Status.PASS
         assert _get(findings, "proxy.redundant_encoding", f"model:{model}/by:age_band").status is Status.FAIL
 
@@ -118,7 +118,7 @@ def test_opted_out_customers_get_no_personalised_lists(audit):
 
 def test_report_extras(audit):
     ctx, _, _ = audit
-    extras = ctx.shared["report_extras"]
+    extras = ctx.report.to_dict()
     comp = extras["segments"]["segments_kmeans"]["composition"]
     assert len(comp) >= 2 and all(abs(sum(v for g, v in shares.items() if g.startswith("gender=")) - 1) < 1e-9 for shares in comp.values())
     for model in ("recommender_knn_means", "recommender_content", "recommender_hybrid"):

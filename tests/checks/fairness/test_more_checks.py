@@ -138,7 +138,7 @@ def test_segment_treatment_ratio_favourable_treatment():
     assert {r["group"]: r["value"] for r in o.evidence["by_group"]} == pytest.approx({"X": x, "Y": y})
     assert o.evidence["mode"] == "favourable"
     assert out[f"{SEG}/by:band"].observed == pytest.approx(1.0)
-    comp = ctx.shared["report_extras"]["segments"]["segs"]["composition"]
+    comp = ctx.report.segments["segs"]["composition"]
     assert set(comp) == {"0 (discount)", "1 (discount)", "2 (standard)", "3"}
     assert comp["2 (standard)"]["grp=Y"] == pytest.approx(20 / 24)
 
@@ -249,7 +249,7 @@ def test_exposure_parity_by_hand():
     assert cat.observed == pytest.approx((0.75 / 0.8) / (0.25 / 0.2)) and cat.observed == pytest.approx(0.75)
     assert cat.evidence["worst_group"] == "A"
     assert "no 'colour' column" in out[f"{REC}/items_by:colour"].message
-    extras = ctx.shared["report_extras"]["exposure"]["recs"]
+    extras = ctx.report.exposure["recs"]
     assert extras == {
         "P1": {"exposure_share": pytest.approx(0.75), "relevance_share": pytest.approx(0.6), "attribute": "provider"},
         "P2": {"exposure_share": pytest.approx(0.25), "relevance_share": pytest.approx(0.4), "attribute": "provider"},

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2_contingency
 
+from audit.checks.explain.checks import ReasonCodes
 from audit.checks.fairness.classifier import SelectionRateImpactRatio
 from audit.checks.fairness.proxy import ProxyAssociation, ProxyRedundantEncoding
 from audit.core.check import REGISTRY
@@ -76,7 +77,7 @@ def test_association_flags_region_for_age():
     left = age.evidence["features_left_out"]
     assert "identifier-like" in left["email"] and "protected attribute" in left["age"]
     assert gender.status is Status.PASS
-    assert ctx.shared["flagged_proxies"] == {"churn_proxy": {"region"}}
+    assert ctx.facts.flagged_proxies == {"churn_proxy": {"region"}}
 
 
 def test_moderate_association_is_medium_severity():
@@ -97,16 +98,17 @@ def test_redundant_encoding():
     assert age.evidence["features"] == ["region", "noise"]
 
 
-def test_proxies_run_before_other_checks():
+def test_proxies_run_before_the_checks_reading_them():
     for cid in ("proxy.association", "proxy.redundant_encoding"):
-        assert REGISTRY.get(cid).meta.extra["stage"] == 10
+        assert REGISTRY.get(cid).meta.provides == ("flagged_proxies",)
+    assert "flagged_proxies" in ReasonCodes.meta.requires
     checks = {}
-    for cls in (SelectionRateImpactRatio, ProxyAssociation):
+    for cls in (ReasonCodes, SelectionRateImpactRatio, ProxyAssociation):
         m = cls.meta
         checks[m.id] = ResolvedCheck(id=m.id, params=cls.Params(), severity=m.severity, provenance=m.provenance, regulations=m.regulations, subjects=None, source="test")
     policy = ResolvedPolicy(packs=[], checks=checks, waivers=[], attestations={})
     _, _, timings = run_checks(context([_artifact()]), policy)
-    assert list(timings) == ["proxy.association", "fairness.selection_rate_impact_ratio"]
+    assert list(timings) == ["fairness.selection_rate_impact_ratio", "proxy.association", "explain.reason_codes"]
 
 
 def test_small_groups_are_measured_not_judged():
@@ -117,7 +119,7 @@ def test_small_groups_are_measured_not_judged():
     ctx = context([art])
     o = run(ProxyAssociation, ctx)[f"{BASE}/by:age"]
     assert o.status is Status.SKIPPED and "measured but not judged" in o.message and o.observed is not None
-    assert ctx.shared["flagged_proxies"]["churn_proxy"] == set()
+    assert ctx.facts.flagged_proxies["churn_proxy"] == set()
 
 
 def test_numbers_stored_as_text_are_assessed_as_numbers():
@@ -126,3 +128,32 @@ def test_numbers_stored_as_text_are_assessed_as_numbers():
     o = run(ProxyAssociation, context([art]))[f"{BASE}/by:age"]
     assert "noise" not in o.evidence["features_left_out"]
     assert {r["feature"] for r in o.evidence["by_feature"]} == {"region", "noise"}
+
+
+def _policy(**params):
+    m = ProxyAssociation.meta
+    rc = ResolvedCheck(id=m.id, params=ProxyAssociation.Params(**params), severity=m.severity, provenance=m.provenance, regulations=m.regulations, subjects=None, source="test")
+    return ResolvedPolicy(packs=[], checks={m.id: rc}, waivers=[], attestations={})
+
+
+def test_explain_excludes_the_proxies_the_policy_flags():
+    from audit.checks.explain.checks import excluded_features
+    from audit.explain_cli import measure_exclusions
+
+    ctx = context([_artifact()])
+    assert measure_exclusions(ctx, _policy()) == ["proxy.association"]
+    assert "region" in excluded_features(ctx, ctx.models[0])[1]
+    strict = context([_artifact()])
+    measure_exclusions(strict, _policy(flag_at=0.99))  # the policy's threshold, not a constant of its own
+    assert excluded_features(strict, strict.models[0])[1] == set()
+
+
+def test_explain_stops_when_a_proxy_check_fails(monkeypatch):
+    from audit.explain_cli import ExplainError, measure_exclusions
+
+    def boom(*_a, **_k):
+        raise RuntimeError("no memory")
+
+    monkeypatch.setattr(ProxyAssociation, "measure", boom)
+    with pytest.raises(ExplainError, match="proxy.association on model:churn_proxy.*RuntimeError: no memory"):
+        measure_exclusions(context([_artifact()]), _policy())

@@ -69,7 +69,7 @@ def test_exposure_parity_hand_computed():
     rows = {r["group"]: r for r in cat.evidence["by_group"]}
     assert rows["B"]["eligible"] is False  # no relevance: ratio undefined
     assert rows["A"]["value"] == pytest.approx((60 / (60 + 60 * DISC2)) / (60 / 90))
-    extras = ctx.shared["report_extras"]["exposure"]["recs_test"]
+    extras = ctx.report.exposure["recs_test"]
     assert extras["P1"]["exposure_share"] == pytest.approx(0.5)
     assert extras["P3"]["relevance_share"] == pytest.approx(1 / 3)
 

@@ -21,7 +21,7 @@ def test_cluster_balance_hand_computed():
     assert g2.observed == pytest.approx(1.0) and g2.status is Status.PASS
     over = grp.evidence["most_over_represented"]
     assert over["ratio"] == pytest.approx(1.6) and over["share_in_segment"] == pytest.approx(0.8)
-    comp = ctx.shared["report_extras"]["segments"]["segments_test"]["composition"]
+    comp = ctx.report.segments["segments_test"]["composition"]
     assert comp["0"]["grp=A"] == pytest.approx(0.8) and comp["1"]["grp=B"] == pytest.approx(0.8)
     assert comp["0"]["g2=x"] == pytest.approx(0.5)
 
@@ -41,7 +41,7 @@ def test_small_segments_are_shown_not_judged():
     assert o.evidence["small_segments"] == {"noise": 6}
     assert "not judged: noise (n=6)" in o.message
     assert o.observed == pytest.approx(0.4)
-    assert "noise" in ctx.shared["report_extras"]["segments"]["segments_test"]["composition"]
+    assert "noise" in ctx.report.segments["segments_test"]["composition"]
 
 
 def test_treatment_ratio():

@@ -52,7 +52,7 @@ def dataset(name: str, frame: pd.DataFrame, language_column: str | None = None, 
 def context(*datasets: Dataset, models: list[Any] | None = None, scanner: Any = None, seed: int = 0) -> AuditContext:
     ctx = AuditContext(datasets={d.name: d for d in datasets}, models=list(models or []), seed=seed)
     if scanner is not None:
-        ctx.shared["pii_scanner"] = scanner  # share the session's scanner instead of loading the model again
+        ctx.memo["pii_scanner"] = scanner  # share the session's scanner instead of loading the model again
     return ctx
 
 

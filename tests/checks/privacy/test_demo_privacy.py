@@ -37,7 +37,7 @@ def audit():
     policy.checks = {k: v for k, v in policy.checks.items() if k in CHECKS | {"gov.dpia_trigger"}}
     result = build_result(ctx, policy, fail_on=Severity.HIGH)
     findings = {(f.check_id, f.subject): f for f in result.findings}
-    return ctx, ctx.shared["demo"], result, findings
+    return ctx, ctx.demo, result, findings
 
 
 def test_every_check_ran_without_error(audit):
@@ -96,7 +96,7 @@ def test_email_feature_of_the_random_forest_fails(audit):
     report = findings[("pii.direct_identifiers", "dataset:demo.customers")]
     assert report.status is Status.PASS and report.severity is Severity.INFO
     assert {"name", "email", "phone", "cn_resident_id"} <= set(report.evidence["identifier_columns"])
-    assert set(ctx.shared["direct_identifier_columns"]["demo.customers"]) == set(report.evidence["identifier_columns"])
+    assert set(ctx.facts.direct_identifier_columns["demo.customers"]) == set(report.evidence["identifier_columns"])
 
 
 def test_customer_table_data_quality(audit):
@@ -116,8 +116,8 @@ def test_customer_table_data_quality(audit):
 def test_shared_state_feeds_the_dpia_trigger(audit):
     ctx, _, result, findings = audit
     # income is not a special category (GDPR Art. 9, PIPL Art. 28): the demo customers hold none
-    assert not ctx.shared.get("special_category_hits", {}).get("dataset:demo.customers")
-    assert not ctx.shared.get("minors_found")
+    assert not ctx.facts.special_category_hits.get("dataset:demo.customers")
+    assert not ctx.facts.minors_found
     criteria = findings[("gov.dpia_trigger", "system")].evidence["criteria"]
     assert not criteria["sensitive_data"]["met"] and not criteria["vulnerable_data_subjects"]["met"]
     assert criteria["evaluation_or_scoring"]["met"] and criteria["large_scale"]["met"] is False

@@ -82,7 +82,7 @@ def test_dataset_report_lists_identifier_columns(result):
     }
     assert all(d["sample_size"] == 60 and d["confidence"] >= 0.8 for d in cols.values())
     assert o.evidence["not_scanned"] == {"spend": "non-integer numbers", "active": "boolean values"}
-    assert ctx.shared["direct_identifier_columns"]["crm"] == ["full_name", "email", "mobile", "doc_no"]
+    assert ctx.facts.direct_identifier_columns["crm"] == ["full_name", "email", "mobile", "doc_no"]
 
 
 def test_feature_failure_names_the_column_and_evidence(result):

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from audit.checks.privacy.pii import FreeTextPII, PIIInTrainingText, shared_scanner
+from audit.core.options import PIIOptions
 from audit.core.types import Status
 
 from .helpers import context, dataset, model, run
@@ -83,9 +84,9 @@ def test_examples_are_masked_and_evidence_has_no_raw_value(outcome):
 
 def test_scanner_is_shared_and_hits_cached(outcome):
     ctx, _ = outcome
-    assert ctx.shared["pii_scanner"] is shared_scanner(ctx)
-    assert len(ctx.shared["pii_text_hits"]) == 9  # every non-empty text once
-    assert ctx.shared["pii_free_text"]["dataset:tickets/column:text"]["PHONE_NUMBER"] == 2
+    assert ctx.memo["pii_scanner"] is shared_scanner(ctx)
+    assert len(ctx.memo["pii_text_hits"]) == 9  # every non-empty text once
+    assert ctx.facts.pii_free_text["dataset:tickets/column:text"]["PHONE_NUMBER"] == 2
 
 
 def test_clean_column_passes(scanner):
@@ -128,27 +129,26 @@ def test_rows_listed_rarest_match_first_and_capped(scanner):
 
 def test_options_build_a_pattern_only_scanner_and_record_it():
     ctx = context(tickets())
-    ctx.shared["pii_options"] = {"nlp_model": None}
+    ctx.pii_options = PIIOptions(model=None)
     out = run(FreeTextPII, ctx)
     ev = out["dataset:tickets/column:text"].evidence
     assert "PERSON" not in ev["entity_counts"] and ev["entity_counts"]["EMAIL_ADDRESS"] == 2
     assert any("Pattern-only scan" in item for item in ctx.limitations)
-    manifest = ctx.shared["report_extras"]["manifest"]["nlp_model"]
+    manifest = ctx.report.manifest["nlp_model"]
     assert manifest["mode"] == "pattern-only" and manifest["name"] is None
 
 
 def test_manifest_records_the_nlp_model():
     ctx = context(tickets())
     run(FreeTextPII, ctx)
-    manifest = ctx.shared["report_extras"]["manifest"]["nlp_model"]
+    manifest = ctx.report.manifest["nlp_model"]
     assert manifest["mode"] == "ner" and manifest["name"] and manifest["version"] and len(manifest["sha256"]) == 64
 
 
-def test_unknown_option_is_an_error():
-    ctx = context(tickets())
-    ctx.shared["pii_options"] = {"nlp_modle": "en_core_web_sm"}
-    with pytest.raises(ValueError, match="unknown PII scanner option.*nlp_modle"):
-        run(FreeTextPII, ctx)
+def test_only_the_options_set_reach_the_scanner():
+    assert PIIOptions().scanner_kwargs() == {}
+    opts = PIIOptions.model_validate({"model": None, "languages": "en", "score_threshold": {"PERSON": 0.6}})
+    assert opts.scanner_kwargs() == {"model": None, "languages": ("en",), "score_threshold": {"PERSON": 0.6}}
 
 
 def test_training_texts_reuse_the_free_text_scan(scanner, monkeypatch):

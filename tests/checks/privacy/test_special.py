@@ -8,6 +8,7 @@ import pandas as pd
 
 from audit.checks.governance.dpia import DPIATrigger
 from audit.checks.privacy.special import ChineseMinors, SpecialCategory
+from audit.core.context import Attestation
 from audit.core.types import Status
 
 from .helpers import AS_OF, context, dataset, resident_id, run, statuses
@@ -45,7 +46,7 @@ def test_columns_and_texts_fail_without_attestation():
     text = out["dataset:notes/column:text"]
     assert text.evidence["rows_by_category"] == {"health": ["N1", "N3"]}
     assert text.observed == 2 and "special_category_legal_basis" in text.message
-    assert ctx.shared["special_category_hits"] == {
+    assert ctx.facts.special_category_hits == {
         "dataset:customers": {"health": 1, "religion": 1},
         "dataset:notes/column:text": {"health": 2},
     }
@@ -54,19 +55,17 @@ def test_columns_and_texts_fail_without_attestation():
 
 def test_answered_attestation_passes():
     ctx = special_context()
-    ctx.shared["attestations"] = {
-        "special_category_legal_basis": {"answered": True, "attested_by": "DPO", "date": "2025-05-01"}
-    }
+    ctx.attestations = {"special_category_legal_basis": Attestation(answered=True, attested_by="DPO", date="2025-05-01")}
     out = run(SpecialCategory, ctx)
     assert set(statuses(out).values()) == {"pass"}
     assert "attested by DPO on 2025-05-01" in out["dataset:customers"].message
-    assert ctx.shared["special_category_hits"]  # still recorded for the DPIA trigger
+    assert ctx.facts.special_category_hits  # still recorded for the DPIA trigger
 
 
 def test_dpia_sees_special_categories_and_minors():
     ctx = special_context()
     run(SpecialCategory, ctx)
-    ctx.shared["minors_found"] = True
+    ctx.facts.minors_found = True
     crit = run(DPIATrigger, ctx)["system"].evidence["criteria"]
     assert crit["sensitive_data"]["met"] and crit["vulnerable_data_subjects"]["met"]
 
@@ -95,7 +94,7 @@ def test_child_resident_id_and_age_found():
     assert o.evidence["minor_row_ids"] == ["C2", "C4"]
     assert o.evidence["minors_by_column"] == {"id_card": 1, "age": 2}
     assert o.evidence["values_checked"] == {"id_card": 3, "age": 5}
-    assert ctx.shared["minors_found"] is True
+    assert ctx.facts.minors_found is True
     assert "guardian consent" in o.message and "regulatory threshold" in o.message
 
 
@@ -114,4 +113,4 @@ def test_adults_pass_and_no_source_skips():
     out = run(ChineseMinors, ctx, as_of=AS_OF)
     assert statuses(out) == {"dataset:adults": "pass", "dataset:nothing": "skipped"}
     assert "14-17 year olds are not flagged" in out["dataset:adults"].message
-    assert "minors_found" not in ctx.shared
+    assert not ctx.facts.minors_found

@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--no-log", action="store_true", help="score without writing a log (for benchmarks only)")
     sv.add_argument("--trust-pickle", action="store_true", help="allow a joblib/pickle model file (unsafe)")
 
+    from audit.monitoring.cli import add_parser as add_monitor_parser
+
+    add_monitor_parser(sub, SEVERITIES)
+
     cat = sub.add_parser("catalogue", help="write docs/checks.md from the registry")
     cat.add_argument("--out", default="docs/checks.md")
     cat.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
@@ -334,6 +338,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve_command(args)
 
 
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from audit.monitoring.cli import monitor_command
+
+    return monitor_command(args, _console, _print_summary)
+
+
 def cmd_catalogue(args: argparse.Namespace) -> int:
     from audit.catalogue import render_catalogue
 
@@ -366,6 +376,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "catalogue": cmd_catalogue,
     "log": cmd_log,
     "serve": cmd_serve,
+    "monitor": cmd_monitor,
 }
 
 

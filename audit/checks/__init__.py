@@ -22,6 +22,10 @@ BUILTIN_MODULES = (
     "audit.checks.privacy.pseudonymisation",
     "audit.checks.data_quality.validity",
     "audit.checks.data_quality.retention",
+    "audit.checks.monitoring.log",
+    "audit.checks.monitoring.drift",
+    "audit.checks.monitoring.trend",
+    "audit.checks.monitoring.performance",
 )
 
 _loaded = False

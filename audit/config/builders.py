@@ -20,6 +20,7 @@ import pandas as pd
 
 from audit.config.models import AuditConfig, ModelConfig
 from audit.config.predictions import validate_predictions
+from audit.config.reading import DEFAULT_NA_VALUES, ReadError, apply_na_values, is_text, read_csv_file, strip_whitespace
 from audit.core.context import AuditContext, Dataset
 from audit.core.errors import AuditInputError, ErrorItem
 from audit.core.kinds import KINDS
@@ -67,9 +68,13 @@ def read_output_file(b: ModelBuild, what: str, required: tuple[str, ...], option
     """A CSV of model outputs: required columns present, no empty file."""
     path = b.file(what)
     try:
-        frame = pd.read_csv(path)
+        frame, _record = read_csv_file(path, {})
+    except ReadError as exc:
+        raise AuditInputError(ErrorItem(file=str(path), message=f"cannot read {what}: {exc}", hint=exc.hint)) from None
     except Exception as exc:
         raise AuditInputError(ErrorItem(file=str(path), message=f"cannot read {what} as CSV: {type(exc).__name__}: {exc}")) from None
+    strip_whitespace(frame)
+    apply_na_values(frame, DEFAULT_NA_VALUES)
     missing = [c for c in required if c not in frame.columns]
     if missing:
         cols = ", ".join(required) + (f" and optionally {', '.join(optional)}" if optional else "")
@@ -157,7 +162,7 @@ def _tabular_frame(b: ModelBuild, target: str | None) -> tuple[pd.DataFrame, lis
     frame = b.ds.frame.copy()
     frame = frame[frame[target].notna()] if target else frame
     for c in feats:
-        if frame[c].dtype == object:
+        if is_text(frame[c]):
             coerced = coerce_numeric_text(frame[c])
             if coerced.notna().sum() >= 0.9 * frame[c].astype("string").str.strip().replace("", pd.NA).notna().sum() and coerced.notna().any():
                 frame[c] = coerced

@@ -13,7 +13,7 @@ from audit.config.labels import apply_label_map, check_split, positive_label, va
 from audit.config.loader import read_dataset, sha256_file
 from audit.config.models import AuditConfig, ModelConfig
 from audit.config.predictions import validate_predictions
-from audit.config.reading import DEFAULT_NA_VALUES, ReadError, apply_na_values, read_csv_file, show, strip_whitespace, value_key
+from audit.config.reading import DEFAULT_NA_VALUES, ReadError, apply_na_values, is_text, read_csv_file, show, strip_whitespace, value_key
 from audit.core.context import AuditContext, Dataset
 from audit.core.errors import AuditInputError, ErrorItem
 
@@ -31,7 +31,7 @@ def context_from_config(
         if dc.source.path and not dc.source.url:
             inputs.append({"role": "dataset", "kind": "file", "name": name, "path": str((base / dc.source.path).resolve()), "sha256": ds.sha256, "read": ds.reading})
         else:
-            inputs.append({"role": "dataset", "kind": "query", "name": name, "path": ds.source, "sha256": ds.sha256})
+            inputs.append({"role": "dataset", "kind": "query", "name": name, "path": ds.source, "sha256": ds.sha256, "read": ds.reading})
     ctx = AuditContext(datasets=datasets, models=[], config=cfg, seed=cfg.seed, pii_options=cfg.pii, reason_code_mapping=dict(cfg.reason_codes))
     for i, mc in enumerate(cfg.models):
         if progress:
@@ -153,7 +153,7 @@ def _build_classifier(b: Any) -> Any:
     frame = frame[frame[target].notna()] if target else frame
     # numbers stored as text with blank cells are coerced here; the preprocessor records imputation
     for c in feats:
-        if frame[c].dtype == object:
+        if is_text(frame[c]):
             coerced = coerce_numeric_text(frame[c])
             if coerced.notna().sum() >= 0.9 * frame[c].astype("string").str.strip().replace("", pd.NA).notna().sum() and coerced.notna().any():
                 frame[c] = coerced

@@ -98,6 +98,8 @@ class Subject:
             return f"dataset:{self.name}"
         if self.kind is SubjectKind.TEXT_COLUMN:
             return f"dataset:{self.name}/column:{self.column}"
+        if self.kind is SubjectKind.DECISION_LOG:
+            return f"decision_log:{self.name}"
         return f"model:{self.name}"
 
 
@@ -180,6 +182,8 @@ class AuditContext:
     seed: int = 0
     limitations: list[str] = field(default_factory=list)
     system: dict[str, Any] = field(default_factory=dict)
+    #: decision logs audited over time (crm-audit monitor), by name -> audit.monitoring.data.DecisionLogData
+    decision_logs: dict[str, Any] = field(default_factory=dict)
     #: the config's ``pii:`` block (defaults when absent)
     pii_options: PIIOptions = field(default_factory=PIIOptions)
     #: the config's ``reason_codes:`` block: feature -> plain-language reason
@@ -211,6 +215,9 @@ class AuditContext:
         elif kind is SubjectKind.DATASET:
             for ds in self.datasets.values():
                 yield Subject(kind, ds.name, ds, dataset=ds)
+        elif kind is SubjectKind.DECISION_LOG:
+            for name, log in self.decision_logs.items():
+                yield Subject(kind, name, log)
         elif kind is SubjectKind.TEXT_COLUMN:
             for ds in self.datasets.values():
                 for col in ds.roles.text:

@@ -68,6 +68,7 @@ class SubjectKind(str, Enum):
     SEGMENTATION = "segmentation"
     RECOMMENDER = "recommender"
     TEXT_CLASSIFIER = "text_classifier"
+    DECISION_LOG = "decision_log"  # a deployed model's decision log, audited over time (crm-audit monitor)
 
 
 class Provenance(str, Enum):

@@ -8,7 +8,8 @@
     @logger.logged
     def score_customer(customer: dict) -> dict:
         ...                               # your model
-        return {"score": p, "decision": "flagged", "reasons": [{"feature": "recency", "text": "..."}]}
+        return {"score": p, "decision": "flagged", "favourable": False,
+                "reasons": [{"feature": "recency", "text": "..."}]}
 
 ``score_customer({"customer_id": "C1", "recency": 40, ..., "age": 37})`` then returns the result
 with a ``log`` entry (seq and hash of the record) once the record is on disk. Keys named in
@@ -78,7 +79,7 @@ class DecisionLogger:
             return str(band_labels(pd.Series([value]), edges).iloc[0])
         return value
 
-    def record(self, *, customer_id: Any, features: Mapping[str, Any], score: float, decision: str, reasons: Iterable[Mapping[str, Any]] = (), groups: Mapping[str, Any] | None = None, request_id: str | None = None) -> dict[str, Any]:
+    def record(self, *, customer_id: Any, features: Mapping[str, Any], score: float, decision: str, reasons: Iterable[Mapping[str, Any]] = (), groups: Mapping[str, Any] | None = None, request_id: str | None = None, favourable: bool | None = None) -> dict[str, Any]:
         """A record ready for :meth:`write` (not yet chained)."""
         return build_record(
             pseudonymiser=self.pseudonymiser,
@@ -94,6 +95,7 @@ class DecisionLogger:
             features_mode=self.features_mode,
             policy=self.policy,
             request_id=request_id,
+            favourable=favourable,
         )
 
     def write(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -119,7 +121,7 @@ class DecisionLogger:
         def wrapper(customer: Mapping[str, Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
             cid, feats, groups = self.split(customer)
             result = dict(fn({"customer_id": cid, **feats}, *args, **kwargs))  # protected attributes never reach the model
-            stored = self.log(customer_id=cid, features=feats, score=float(result["score"]), decision=str(result["decision"]), reasons=result.get("reasons", ()), groups=groups)
+            stored = self.log(customer_id=cid, features=feats, score=float(result["score"]), decision=str(result["decision"]), reasons=result.get("reasons", ()), groups=groups, favourable=result.get("favourable"))
             result["reasons"] = stored["reasons"]  # protected attributes and proxies removed
             result["log"] = {"seq": stored["seq"], "hash": stored["hash"]}
             return result

@@ -38,6 +38,7 @@ FIELDS = (
     "groups",
     "score",
     "decision",
+    "favourable",
     "reasons",
     "policy",
     "request_id",
@@ -147,11 +148,13 @@ def build_record(
     features_mode: str = "values",
     policy: Mapping[str, Any] | None = None,
     request_id: str | None = None,
+    favourable: bool | None = None,
 ) -> dict[str, Any]:
     """A record without ``seq``, ``time``, ``prev`` and ``hash`` (the writer fills those in).
 
     ``reasons`` are filtered: a protected attribute or proxy named in ``excluded`` is never a reason,
-    and at most four are kept. ``groups`` holds protected attributes (banded) recorded for fairness
+    and at most four are kept. ``favourable`` says whether the decision benefits the customer (the
+decision-rate trend by group counts these). ``groups`` holds protected attributes (banded) recorded for fairness
     monitoring only; the model never sees them.
     """
     if features_mode not in ("values", "hash"):
@@ -176,6 +179,7 @@ def build_record(
         "groups": {str(k): plain(v) for k, v in (groups or {}).items()},
         "score": _finite(float(score), "score"),
         "decision": str(decision),
+        "favourable": None if favourable is None else bool(favourable),
         "reasons": kept,
         "policy": dict(policy or {}),
         "request_id": request_id,

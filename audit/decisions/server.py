@@ -59,6 +59,7 @@ class ScoringService:
                 features_mode=self.features_mode,
                 policy=self.policy,
                 request_id=request_id,
+                favourable=r["decision"] == self.scorer.decision_labels[1],
             )
             for c, r in zip(customers, results)
         ]

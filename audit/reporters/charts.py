@@ -666,6 +666,138 @@ def exposure(exposure_by_group: Mapping[str, Mapping[str, Any]]) -> str | None:
     ])
 
 
+def trend(
+    windows: Sequence[str],
+    series: Mapping[str, Sequence[Any]],
+    *,
+    intervals: Mapping[str, Sequence[Any]] | None = None,
+    breaches: Mapping[str, Sequence[bool]] | None = None,
+    reference: Sequence[bool] | None = None,
+    threshold: float | None = None,
+    threshold_label: str = "threshold",
+    y_label: str = "value",
+    from_zero: bool = True,
+) -> str | None:
+    """A value per calendar window and series (a group or a variable), one line each.
+
+    Windows of the reference are shaded; a point that breaches the threshold is drawn as a larger
+    red dot with a ring, so the windows to look at stand out even in grey print. ``intervals`` adds
+    a vertical whisker (low, high) per point.
+    """
+    labels = [str(w) for w in windows or ()]
+    clean: dict[str, list[float | None]] = {}
+    for name, values in (series or {}).items():
+        vals = [as_number(v) for v in list(values)[: len(labels)]]
+        if any(v is not None for v in vals):
+            clean[str(name)] = vals + [None] * (len(labels) - len(vals))
+    if not labels or not clean:
+        return None
+    threshold = as_number(threshold)
+    extent = [v for vals in clean.values() for v in vals if v is not None]
+    for name, ivs in (intervals or {}).items():
+        for iv in ivs or ():
+            if iv:
+                extent += [x for x in (as_number(iv[0]), as_number(iv[1])) if x is not None]
+    if threshold is not None:
+        extent.append(threshold)
+    lo, hi = _span(extent, from_zero=from_zero)
+    legend = [_Entry("patch", _SERIES[i % len(_SERIES)], _short(n, 24)) for i, n in enumerate(clean)]
+    if threshold is not None:
+        legend.append(_Entry("dash", _BAD, f"{threshold_label} ({threshold:.3g})"))
+    if breaches and any(any(b) for b in breaches.values()):
+        legend.append(_Entry("patch", _BAD, "breaching window"))
+    left, right = 0.62 * 72.0, 0.2 * 72.0
+    placed, legend_rows = _legend_layout(legend, WIDTH_PT - right)
+    top = 0.12 * 72.0 + (0.28 * 72.0 + 11.0 * (legend_rows - 1) if legend_rows else 0.0)
+    height = 1.9 * 72.0
+    bottom = 0.5 * 72.0
+    width = WIDTH_PT - left - right
+    total = top + height + bottom
+    step = width / max(len(labels), 1)
+
+    def x(i: int) -> float:
+        return left + step * (i + 0.5)
+
+    def y(v: float) -> float:
+        return top + height - (v - lo) / (hi - lo) * height
+
+    ticks, decimals = _ticks(lo, hi, 5)
+    ticks = [t for t in ticks if lo - 1e-12 <= t <= hi + 1e-12]
+    w_, h_ = _n(WIDTH_PT), _n(total)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w_}pt" height="{h_}pt" viewBox="0 0 {w_} {h_}" '
+        f'font-family="{_FONT_ATTR}" font-size="{_n(FONT_PT)}" data-chart="trend">'
+    ]
+    shade = "".join(
+        f'<rect x="{_n(left + step * i)}" y="{_n(top)}" width="{_n(step)}" height="{_n(height)}"/>'
+        for i, ref in enumerate(reference or ()) if ref
+    )
+    if shade:
+        parts.append(f'<g class="chart-reference" fill="#eeeeee">{shade}</g>')
+    grid = "".join(f"M{_n(left)} {_n(y(t))}H{_n(left + width)}" for t in ticks)
+    parts.append(f'<path d="{grid}" fill="none" stroke="{_GRID}" stroke-width="0.6"/>')
+    if threshold is not None:
+        parts.append(
+            f'<path class="chart-threshold" d="M{_n(left)} {_n(y(threshold))}H{_n(left + width)}" stroke="{_BAD}" '
+            'stroke-width="1.1" stroke-dasharray="4.07 1.76"/>'
+        )
+    marks = []
+    for k, (name, vals) in enumerate(clean.items()):
+        colour = _SERIES[k % len(_SERIES)]
+        ivs = list((intervals or {}).get(name) or ())
+        whiskers = []
+        for i, iv in enumerate(ivs[: len(labels)]):
+            if iv and vals[i] is not None:
+                a, b = as_number(iv[0]), as_number(iv[1])
+                if a is not None and b is not None:
+                    whiskers.append(f"M{_n(x(i))} {_n(y(a))}V{_n(y(b))}")
+        if whiskers:
+            parts.append(f'<path class="chart-ci" d="{"".join(whiskers)}" stroke="{colour}" stroke-width="0.9" opacity="0.6"/>')
+        segs, run = [], []
+        for i, v in enumerate(vals):
+            if v is None:
+                if len(run) > 1:
+                    segs.append(run)
+                run = []
+            else:
+                run.append((x(i), y(v)))
+        if len(run) > 1:
+            segs.append(run)
+        d = "".join("M" + "L".join(f"{_n(px)} {_n(py)}" for px, py in seg) for seg in segs)
+        if d:
+            parts.append(f'<path class="chart-line" d="{d}" fill="none" stroke="{colour}" stroke-width="1.4"/>')
+        flags = list((breaches or {}).get(name) or ())
+        dots = []
+        for i, v in enumerate(vals):
+            if v is None:
+                continue
+            if i < len(flags) and flags[i]:
+                marks.append(
+                    f'<circle class="chart-breach" cx="{_n(x(i))}" cy="{_n(y(v))}" r="4.2" fill="{_BAD}" stroke="#ffffff" stroke-width="1"/>'
+                    f'<circle cx="{_n(x(i))}" cy="{_n(y(v))}" r="6.2" fill="none" stroke="{_BAD}" stroke-width="0.8"/>'
+                )
+            else:
+                dots.append(f'<circle cx="{_n(x(i))}" cy="{_n(y(v))}" r="2.4"/>')
+        parts.append(f'<g class="chart-dots" fill="{colour}">{"".join(dots)}</g>')
+    parts.append("".join(marks))
+    axis = f"M{_n(left)} {_n(top)}V{_n(top + height)}H{_n(left + width)}"
+    axis += "".join(f"M{_n(left)} {_n(y(t))}h{_n(-_TICK)}" for t in ticks)
+    axis += "".join(f"M{_n(x(i))} {_n(top + height)}v{_n(_TICK)}" for i in range(len(labels)))
+    parts.append(f'<path d="{axis}" fill="none" stroke="{_INK}" stroke-width="0.8"/>')
+    shift = _BASELINE * FONT_PT
+    ylab = "".join(_text(left - _TICK - _TICK_PAD, y(t) + shift, _tick_label(t, decimals)) for t in ticks)
+    parts.append(f'<g class="chart-ylabels" fill="{_INK}" text-anchor="end">{ylab}</g>')
+    every = max(1, math.ceil(len(labels) * _ems("00-00") * FONT_PT * 1.4 / width))
+    base = top + height + _TICK + _TICK_PAD + 0.76 * FONT_PT
+    xlab = "".join(_text(x(i), base, lab[5:] if len(lab) == 10 else lab) for i, lab in enumerate(labels) if i % every == 0)
+    xlab += _text(left + width / 2, top + height + 26.0, f"{y_label} per window (x: first day of the window, month-day)")
+    parts.append(f'<g class="chart-xlabels" fill="{_INK}" text-anchor="middle">{xlab}</g>')
+    frame = _Frame(left, top, width, height, total, 0.0, 1.0, 1, 0.0, [])
+    frame.legend = [(px, (top - 5.0) - 11.0 * (legend_rows - 1 - r), e) for px, r, e in placed]
+    parts += [_legend(frame), "</svg>"]
+    return "".join(parts)
+
+
 class ChartSet:
     """The charts of one document: numbered so their SVG ids never collide.
 

@@ -489,7 +489,7 @@ def _owner(subject: str) -> tuple[str, str] | None:
     if ":" not in parts:
         return None
     kind, name = parts.split(":", 1)
-    return (kind, name) if kind in ("dataset", "model") else None
+    return (kind, name) if kind in ("dataset", "model", "decision_log") else None
 
 
 def _extras_for(extras: Mapping[str, Any], key: str, model: str) -> Any:
@@ -663,6 +663,9 @@ def context(result: AuditResult, *, for_pdf: bool = False, extra_limitations: It
         mv["anchor"] = f"model-{i + 1}-{_slug(mv['name'])}"
         mviews.append(mv)
 
+    from audit.reporters.monitoring_view import monitoring_view
+
+    monitoring = monitoring_view(r["run"], owned, chart_set)
     today = _run_date(r["run"])
     waivers = [_waiver_view(w, today) for w in r["waivers"]]
     waived_findings = [fv for fv in fviews if fv["f"].get("waiver")]
@@ -690,6 +693,7 @@ def context(result: AuditResult, *, for_pdf: bool = False, extra_limitations: It
         "datasets": dviews,
         "dataset_buckets": DATASET_BUCKETS,
         "models": mviews,
+        "monitoring": monitoring,
         "unowned": unowned,
         "nothing_to_run": nothing_to_run,
         "checks_measured": checks_measured,

@@ -20,4 +20,6 @@ def score_customer(customer: dict[str, Any]) -> dict[str, Any]:
     missing = [f for f in SCORER.features if f not in features]
     if missing:
         raise ValueError(f"missing feature(s) {', '.join(missing)}")
-    return SCORER.score([Customer(str(customer["customer_id"]), features, {})])[0]
+    result = SCORER.score([Customer(str(customer["customer_id"]), features, {})])[0]
+    result["favourable"] = result["decision"] == SCORER.decision_labels[1]
+    return result

@@ -111,3 +111,35 @@ def test_values_below_the_first_edge_have_one_name_everywhere():
     assert labels == ["<18", "<18", "18-29", "18-29", "30-64", "30-64", ">=65", ">=65", "unknown"]
     g = make_groups(pd.DataFrame({"age": ages}), attributes=["age"], bands={"age": edges})
     assert sorted(n.split("=", 1)[1] for n in g.names) == sorted(set(labels))
+
+
+def test_a_measured_gap_over_one_eligible_group_is_skipped_not_passed():
+    from audit.checks.fairness._common import fairness_outcome
+    from audit.core.check import REGISTRY
+    from audit.fairness import FairnessResult
+
+    by_group = pd.DataFrame({"group": ["A201", "A202"], "n": [400, 12], "rate": [0.31, 0.5], "eligible": [True, False]})
+    result = FairnessResult(
+        metric="dp", value=0.0, ci_low=0.0, ci_high=0.0, p_value=1.0, by_group=by_group, worst_group="A201", best_group="A201",
+        excluded_groups=("A202",), value_all_groups=0.19, confidence=0.95, n_boot=0,
+    )
+    check = REGISTRY.get("fairness.demographic_parity_difference")()
+    out = fairness_outcome(check, "model:m/by:status", result, threshold=0.1, op="<=", what="demographic parity difference", column="rate", attribute="status", min_group_size=30, confidence=0.95)
+    assert out.status.value == "skipped"
+    assert out.message == "demographic parity difference not measured: fewer than two groups of status with n >= 30 (A201 (n=400), A202 (n=12))"
+
+
+def test_predictions_joined_to_repeated_dataset_ids(project):
+    df = customers(60)
+    dup = df.iloc[[5]].copy()
+    df2 = pd.concat([df, dup], ignore_index=True)
+    project.write("crm.csv", df2.to_csv(index=False))
+    project.config(CFG)
+    project.write("preds.csv", predictions(df).to_csv(index=False))
+    model = project.load().models[0]
+    assert len(model.sensitive) == 60
+    assert any("occur more than once in dataset crm with the same values; the first row of each was used" in n for n in model.notes)
+    dup["gender"] = "Other" if dup["gender"].iloc[0] != "Other" else "Female"
+    project.write("crm.csv", pd.concat([df, dup], ignore_index=True).to_csv(index=False))
+    msg = project.error()
+    assert "datasets.crm.roles.id: 1 predicted id(s) occur more than once in dataset 'crm' with different values in gender (first: 'C0005')" in msg

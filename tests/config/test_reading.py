@@ -175,3 +175,25 @@ def test_one_column_file_exits_2_from_the_command_line(project, capsys):
     assert main(["run", "--config", str(project.root / "audit.yaml"), "--out", str(project.root / "out")]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "set source.options.sep to '|'" in err
+
+
+def test_unknown_model_key_lists_model_keys(project):
+    project.write("crm.csv", customers(5).to_csv(index=False))
+    project.config(cfg() + "models:\n  - {name: m, dataset: crm, algoritm: svc}\n")
+    msg = project.error()
+    assert "models[0].algoritm: unknown key 'algoritm'" in msg
+    assert "allowed keys: adverse_outcome, algorithm," in msg
+
+
+def test_sql_query_with_duplicate_names_and_tokens(project):
+    import sqlite3
+
+    db = project.root / "crm.db"
+    with sqlite3.connect(db) as conn:
+        customers(20).to_sql("customers", conn, index=False)
+        conn.execute("UPDATE customers SET gender = ' ? ' WHERE rowid <= 3")
+    project.config("datasets:\n  crm:\n    source: {path: crm.db, query: 'SELECT customer_id, gender, gender, churn FROM customers'}\n")
+    assert "dataset 'crm' has duplicate column name(s): 'gender'" in project.error()
+    project.config("datasets:\n  crm:\n    source: {path: crm.db, table: customers}\n    roles: {id: customer_id, protected: [gender]}\n")
+    ds = project.load().datasets["crm"]
+    assert int(ds.frame["gender"].isna().sum()) == 3 and ds.reading["format"] == "sql"

@@ -15,7 +15,7 @@ from audit.policy.loader import available_packs, load_policies, validate_files
 ROOT = Path(__file__).resolve().parents[2]
 load_builtin_checks()
 
-PACKS = ["default", "gdpr", "eu-ai-act", "pipl", "ccpa", "ecoa", "ci-gate"]
+PACKS = ["default", "gdpr", "eu-ai-act", "pipl", "ccpa", "ecoa", "ci-gate", "monitoring"]
 
 # articles each pack must map, in findings or attestations
 MUST_COVER = {
@@ -26,6 +26,7 @@ MUST_COVER = {
     "ecoa": ["Reg B 12 CFR 1002.9(b)(2)", "29 CFR 1607.4(D)", "ECOA 15 U.S.C. 1691(d)"],
     "default": ["GDPR Art. 5(1)(c)", "EU AI Act Art. 50(1)", "PIPL Art. 24(1)"],
     "ci-gate": ["GDPR Art. 5(1)(d)"],
+    "monitoring": ["EU AI Act Art. 12(1)", "EU AI Act Art. 19(1)", "EU AI Act Art. 26(6)", "EU AI Act Art. 72(2)", "GDPR Art. 5(1)(d)", "GDPR Art. 22"],
 }
 
 

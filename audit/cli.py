@@ -91,8 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--limit", type=int, default=None, help="scan at most this many rows")
 
     ep = sub.add_parser("eval-pii", help="precision and recall of the PII scanner on the labelled evaluation set")
-    ep.add_argument("--data", help="JSONL evaluation set (default: the shipped one)")
+    ep.add_argument("--data", help="JSONL evaluation set (default: the shipped sets, see --set)")
+    ep.add_argument(
+        "--set",
+        choices=["customer", "synthetic", "all"],
+        default="all",
+        help="shipped set: customer-style texts with hard negatives, the synthetic identifier set, or both",
+    )
     ep.add_argument("--no-ner", action="store_true", help="pattern-only")
+    ep.add_argument("--json", action="store_true", help="JSON instead of tables")
+    ep.add_argument("--errors", action="store_true", help="list false positives, misses and hard-negative hits")
 
     ex = sub.add_parser("explain", help="every automated decision about one customer, with reasons")
     ex.add_argument("--config")

@@ -11,7 +11,13 @@ import pandas as pd
 
 from audit.core.errors import AuditInputError, ErrorItem
 
-DEFAULT_EVAL_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "pii_eval"
+_TEST_DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+DEFAULT_EVAL_SET = _TEST_DATA / "pii_eval"
+#: Labelled evaluation sets shipped with the repository.
+EVAL_SETS = {
+    "customer": _TEST_DATA / "pii_eval_crm" / "crm_eval.jsonl",
+    "synthetic": DEFAULT_EVAL_SET,
+}
 
 
 def _read_table(path: str, limit: int | None) -> pd.DataFrame:
@@ -108,16 +114,33 @@ def _scan_csv_streaming(args: argparse.Namespace) -> int:
 
 
 def eval_pii_command(args: argparse.Namespace) -> int:
-    from audit.pii import PIIScanner
+    from audit.pii import PIIScanner, SpecialCategoryScanner
     from audit.pii.evaluate import evaluate, load_records
 
-    path = Path(args.data) if args.data else DEFAULT_EVAL_SET
-    if not path.exists():
-        raise AuditInputError(ErrorItem(file=str(path), message="evaluation set not found", hint="pass --data PATH to a JSONL file of {text, lang, spans}"))
+    if args.data:
+        sets = {"--data": Path(args.data)}
+    else:
+        chosen = ["customer", "synthetic"] if args.set == "all" else [args.set]
+        sets = {name: EVAL_SETS[name] for name in chosen}
+    for name, path in sets.items():
+        if not path.exists():
+            raise AuditInputError(ErrorItem(file=str(path), message="evaluation set not found", hint="pass --data PATH to a JSONL file of {text, lang, spans}; the shipped sets live under tests/data in the source repository"))
     scanner = PIIScanner(model=None) if args.no_ner else PIIScanner()
-    report = evaluate(scanner, load_records(path))
-    sys.stdout.write(report.table() + "\n")
+    special = SpecialCategoryScanner()
+    docs = {}
+    for name, path in sets.items():
+        report = evaluate(scanner, load_records(path), special=special)
+        docs[name] = {"path": str(path), **report.as_dict()}
+        if not args.json:
+            sys.stdout.write(f"== {name} set: {path}\n" + report.table() + "\n")
+            if args.errors:
+                for e in report.errors:
+                    sys.stdout.write(f"{e['kind']}\t{e['id']}\t{e['entity_type']}\t{e['value']}\n")
+            sys.stdout.write("\n")
     info = scanner.model_info()
+    if args.json:
+        sys.stdout.write(json.dumps({"sets": docs, "model": info, "limitations": scanner.limitations}, indent=2, ensure_ascii=False) + "\n")
+        return 0
     sys.stdout.write(f"model: {info.get('name') or 'none (pattern-only)'} {info.get('version') or ''}\n")
     for lim in scanner.limitations:
         sys.stdout.write(f"limitation: {lim}\n")

@@ -531,6 +531,11 @@ class ChinesePersonRecognizer(LocalRecognizer):
         self._honorifics = tuple(_load_lines("cn_name_honorifics.txt"))
         self._labels = tuple(_load_lines("cn_name_labels.txt"))
         self._stop = frozenset(_load_lines("cn_name_stoplist.txt"))
+        self._given_chars = frozenset("".join(_load_lines("cn_given_name_chars.txt")))
+        import jieba as _jieba
+
+        _jieba.dt.check_initialized()
+        self._dictionary = _jieba.dt.FREQ
         sur = "|".join(sorted(self._compound, key=len, reverse=True) + sorted(self._surnames))
         hon = "|".join(sorted(self._honorifics, key=len, reverse=True))
         lab = "|".join(sorted(self._labels, key=len, reverse=True))
@@ -540,6 +545,17 @@ class ChinesePersonRecognizer(LocalRecognizer):
         self._rx_label = re.compile(rf"(?:{lab})[:：\s是为叫]{{0,2}}(?=(?:{sur}){_HAN})")
         self._posseg = jieba.posseg
         self._posseg.lcut("初始化")  # builds jieba's dictionary once
+
+    #: Candidates found by jieba's part-of-speech tag alone.
+    _TAG_ONLY = ("jieba nr tag", "surname + given name (jieba)")
+
+    def plausible_name(self, word: str) -> bool:
+        """Without context, a name needs a given name of usual name characters and must
+        not be a dictionary word (马虎, 陈旧 and 安静 are in jieba's dictionary; 张伟 is not)."""
+        if self._dictionary.get(word, 0) > 0:
+            return False
+        given = word[self._surname_len(word, 0) :]
+        return bool(given) and all(ch in self._given_chars for ch in given)
 
     def _starts_with_surname(self, word: str) -> bool:
         if word[:2] in self._compound:
@@ -619,6 +635,8 @@ class ChinesePersonRecognizer(LocalRecognizer):
                 return
             if self._context_near(text, start, end):
                 score = min(1.0, score + self.CONTEXT_BONUS)
+            elif why in self._TAG_ONLY and not self.plausible_name(word):
+                return
             prev = spans.get((start, end))
             if prev is None or prev[0] < score:
                 spans[(start, end)] = (score, why)
@@ -663,6 +681,7 @@ class ChinesePersonRecognizer(LocalRecognizer):
                 st in jieba_names
                 or self._plausible_start(st, starts) == "single"
                 or (tok is not None and tok[1] == m.end() and tok[3] in self._NAMELIKE_FLAGS)
+                or self.plausible_name(m.group())
             ):
                 add(st, m.end(), self.HONORIFIC_SCORE, "surname before honorific")
         for m in self._rx_label.finditer(text):

@@ -101,6 +101,18 @@ def column_verdict(scanner, series, column_name, sample_size: int = 200, seed: i
             if h.entity_type == "PERSON" and h.end > len(prefix):
                 hit_rows.setdefault("PERSON", set()).add(h.row_id)
     shares = {e: len(r) / n for e, r in hit_rows.items()}
+    # A category column (status, channel, region, product) repeats a few labels; a name model
+    # tagging one of them ("Open", "Victoria") does not make the column personal.
+    distinct = len(set(values))
+    if n >= 20 and distinct <= max(20, n // 20) and distinct / n <= 0.2:
+        dropped = sorted(e for e in shares if e in NER_ENTITIES and e != hint)
+        for e in dropped:
+            del shares[e]
+        if dropped:
+            reasons.append(
+                f"{distinct} distinct values in {n} sampled: a category column, "
+                f"so {', '.join(dropped)} hits in its labels are not personal data"
+            )
 
     best = max(shares, key=lambda e: (shares[e], e == hint)) if shares else None
     best_share = shares.get(best, 0.0) if best else 0.0

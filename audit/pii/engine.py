@@ -47,7 +47,6 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, NoOpNlpEngine, S
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
     EmailRecognizer,
-    IbanRecognizer,
     IpRecognizer,
     SpacyRecognizer,
     UkNinoRecognizer,
@@ -56,8 +55,13 @@ from presidio_analyzer.predefined_recognizers import (
 
 from .cn_recognizers import _CheckedPatternRecognizer, cn_recognizers
 from .recognizers import (
+    DATETIME_RX,
+    not_a_name,
     CnAddressRecognizer,
     EnStreetAddressRecognizer,
+    EnPersonContextRecognizer,
+    EuStreetAddressRecognizer,
+    IbanCodeRecognizer,
     OfflineEmailRecognizer,
     PaymentCardRecognizer,
     PhoneNumberRecognizer,
@@ -205,12 +209,38 @@ _ORDER = (
     "LOCATION",
 )
 
+#: Entities whose values are never dates or clock times.
+_NEVER_DATETIME = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "IP_ADDRESS", "US_SSN", "UK_NHS", "CN_MOBILE"})
+
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER = re.compile(r"[^\W\d_]")
 _DIGIT = re.compile(r"\d")
 _VERSION_BEFORE = re.compile(
-    r"(?<![A-Za-z])(?:version|firmware|release|build|v|ver|版本|固件)\.?\s*[:：]?\s*$", re.IGNORECASE
+    r"(?<![A-Za-z])(?:version|versions|firmware|release|build|v|ver|patch|update|updated|updating|upgrade|upgraded|"
+    r"upgrading|rolled back|rollback|downgrade|downgraded|版本|固件|更新到|升级到|更新至|升级至)"
+    r"(?:\s+(?:to|from))?\.?\s*[:：]?\s*$",
+    re.IGNORECASE,
 )
+_VERSION_AFTER = re.compile(r"^\s*(?:版本|版|version\b|release\b|build\b)", re.IGNORECASE)
+_IP_CONTEXT = re.compile(
+    r"\b(?:ip|ipv4|address|addr|host|server|router|gateway|dns|proxy|login|logged in|connected|subnet|vpn|"
+    r"firewall|ping)\b|IP|地址|登录|服务器",
+    re.IGNORECASE,
+)
+
+
+def ip_is_version(text: str, start: int, end: int) -> bool:
+    """A dotted quad that is a version number: a version word next to it, or four small
+    numbers (none above 20, as in 1.3.2.1 or 5.10.3.2) with no network word nearby."""
+    if _VERSION_BEFORE.search(text[max(0, start - 24) : start]) or _VERSION_AFTER.search(text[end : end + 12]):
+        return True
+    value = text[start:end]
+    parts = value.split(".")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts):
+        return False
+    small = all(int(p) <= 20 for p in parts)
+    near = text[max(0, start - 40) : start] + " " + text[end : end + 20]
+    return small and not _IP_CONTEXT.search(near)
 
 #: Necessary condition for a phone number found by python-phonenumbers with
 #: the regions Presidio uses: at least four digits (German numbers can be
@@ -229,12 +259,15 @@ _FIRST_STAGE = {
     "PhoneNumberRecognizer": _DIGIT_CLASS,
     "CreditCardRecognizer": _DIGIT_CLASS,
     "IbanRecognizer": _DIGIT_CLASS,
+    "IbanCodeRecognizer": _DIGIT_CLASS,
+    "EuStreetAddressRecognizer": _DIGIT_CLASS,
     "IpRecognizer": r"[\d:]",
     "UsSsnRecognizer": _DIGIT_CLASS,
     "UkNinoRecognizer": _DIGIT_CLASS,
     "EnStreetAddressRecognizer": _DIGIT_CLASS,
     "CnAddressRecognizer": _CJK_CLASS,
     "ChinesePersonRecognizer": _CJK_CLASS,
+    "EnPersonContextRecognizer": r"[A-ZÀ-ÖØ-Þ]",
 }
 _FIRST_STAGE_CHECKED = {
     "CN_RESIDENT_ID": _DIGIT_CLASS,
@@ -412,9 +445,10 @@ class PIIScanner:
         if "en" in self.languages and not self.ner_enabled:
             reason = "NER was turned off" if not ner else "no spaCy English model is installed"
             self.limitations.append(
-                f"Pattern-only scan ({reason}): personal names (PERSON) and places "
-                "(LOCATION) in English text were not detected; only identifiers with a "
-                "fixed format (e-mail, phone, card, IBAN, ID numbers, street addresses) were."
+                f"Pattern-only scan ({reason}): places (LOCATION) in English text were not detected, "
+                "and personal names (PERSON) only from the words around them (my son ..., Mr ..., "
+                "Hi ...) and a first-name list; identifiers with a fixed format (e-mail, phone, card, "
+                "IBAN, ID numbers, street addresses) were."
             )
         if "zh" in self.languages:
             self.limitations.append(
@@ -475,7 +509,7 @@ class PIIScanner:
             wanted = set(self.entities[lang])
             mine: list[EntityRecognizer] = [
                 OfflineEmailRecognizer(supported_language=lang),
-                IbanRecognizer(supported_language=lang),
+                IbanCodeRecognizer(supported_language=lang),
                 IpRecognizer(supported_language=lang),
                 PaymentCardRecognizer(supported_language=lang),
             ]
@@ -486,6 +520,8 @@ class PIIScanner:
                     UsSsnRecognizer(supported_language="en"),
                     UkNinoRecognizer(supported_language="en"),
                     EnStreetAddressRecognizer(supported_language="en"),
+                    EuStreetAddressRecognizer(supported_language="en"),
+                    EnPersonContextRecognizer(supported_language="en"),
                 ]
                 mine.append(PhoneNumberRecognizer(supported_language="en"))
                 ner_ents = sorted(wanted & NER_ENTITIES)
@@ -671,7 +707,15 @@ class PIIScanner:
             value = text[r.start : r.end]
             if et in NER_ENTITIES and et != "DATE_TIME" and (_DIGIT.search(value) or not _LETTER.search(value)):
                 continue
-            if et == "IP_ADDRESS" and _VERSION_BEFORE.search(text[max(0, r.start - 16) : r.start]):
+            if et in ("PERSON", "LOCATION", "ORGANIZATION") and language == "en" and (
+                not_a_name(value) or (et == "PERSON" and value == value.lower())
+            ):
+                continue
+            if et == "IP_ADDRESS" and ip_is_version(text, r.start, r.end):
+                continue
+            if et in _NEVER_DATETIME and any(
+                m.start() < r.end and r.start < m.end() for m in DATETIME_RX.finditer(text, max(0, r.start - 30))
+            ):
                 continue
             cands.append((et, r.start, r.end, float(r.score)))
         if len(cands) <= 1:

@@ -64,11 +64,36 @@ class EntityScore:
 
 
 @dataclass
+class HardNegativeScore:
+    """Texts written to contain no personal data but things detectors mistake for it."""
+
+    texts: int = 0
+    with_hit: int = 0
+    by_kind: dict[str, list[int]] = field(default_factory=dict)  # kind -> [texts, with_hit]
+    by_entity: dict[str, int] = field(default_factory=dict)  # entity or special category -> texts hit
+
+    @property
+    def rate(self) -> float:
+        return self.with_hit / self.texts if self.texts else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "texts": self.texts,
+            "texts_with_any_hit": self.with_hit,
+            "false_alarm_rate": round(self.rate, 4),
+            "by_kind": {k: {"texts": v[0], "with_hit": v[1]} for k, v in sorted(self.by_kind.items())},
+            "hits_by_type": dict(sorted(self.by_entity.items())),
+        }
+
+
+@dataclass
 class EvalReport:
     per_entity: dict[str, EntityScore]
     match: str
     n_records: int
     errors: list[dict] = field(default_factory=list)
+    per_language: dict[str, dict[str, EntityScore]] = field(default_factory=dict)
+    hard_negatives: HardNegativeScore | None = None
 
     @property
     def micro(self) -> EntityScore:
@@ -86,6 +111,11 @@ class EvalReport:
             "records": self.n_records,
             "per_entity": {k: v.as_dict() for k, v in sorted(self.per_entity.items())},
             "micro": self.micro.as_dict(),
+            "per_language": {
+                lang: {k: v.as_dict() for k, v in sorted(scores.items())}
+                for lang, scores in sorted(self.per_language.items())
+            },
+            "hard_negatives": self.hard_negatives.as_dict() if self.hard_negatives else None,
         }
 
     def table(self) -> str:
@@ -99,6 +129,25 @@ class EvalReport:
                 f"{s.entity_type:<16} {s.support:>7} {s.tp:>5} {s.fp:>5} {s.fn:>5} "
                 f"{s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f}"
             )
+        if len(self.per_language) > 1:
+            for lang, scores in sorted(self.per_language.items()):
+                lines.append("")
+                lines.append(f"language {lang}:")
+                for s in sorted(scores.values(), key=lambda s: s.entity_type):
+                    lines.append(
+                        f"  {s.entity_type:<14} {s.support:>7} {s.tp:>5} {s.fp:>5} {s.fn:>5} "
+                        f"{s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f}"
+                    )
+        hn = self.hard_negatives
+        if hn is not None and hn.texts:
+            lines.append("")
+            lines.append(
+                f"hard negatives: {hn.with_hit} of {hn.texts} texts with any hit (false-alarm rate {hn.rate:.3f})"
+            )
+            for kind, (n, hit) in sorted(hn.by_kind.items()):
+                lines.append(f"  {kind:<14} {hit:>3} of {n:>3}")
+            if hn.by_entity:
+                lines.append("  hits by type: " + ", ".join(f"{k} {v}" for k, v in sorted(hn.by_entity.items())))
         lines.append(f"match rule ({self.match}): {MATCH_RULES[self.match]}; {self.n_records} texts")
         return "\n".join(lines)
 
@@ -146,11 +195,17 @@ def evaluate(
     match: str = "overlap",
     entities: Iterable[str] | None = None,
     keep_errors: bool = True,
+    special=None,
 ) -> EvalReport:
     """Scan every record's text with ``scanner`` and score the hits per entity type.
 
     ``entities`` restricts scoring to some types (both gold and predicted).
-    Each record is scanned in its ``lang`` ("auto" when missing).
+    Each record is scanned in its ``lang`` ("auto" when missing). Scores are
+    also kept per language. Records marked ``"hard_negative": true`` are
+    counted in :attr:`EvalReport.hard_negatives`: the share of them with any
+    hit at all; with ``special`` (a
+    :class:`~audit.pii.special.SpecialCategoryScanner`) a special-category
+    term found in such a text counts as a hit too.
     """
     if match not in MATCH_RULES:
         raise ValueError(f"match must be one of {sorted(MATCH_RULES)}")
@@ -166,14 +221,36 @@ def evaluate(
             preds[h.row_id].append((h.entity_type, h.start, h.end))
 
     scores: dict[str, EntityScore] = {}
+    per_language: dict[str, dict[str, EntityScore]] = {}
     errors: list[dict] = []
+    hard = HardNegativeScore()
 
-    def sc(e: str) -> EntityScore:
+    def sc(e: str, lang: str) -> list[EntityScore]:
         if e not in scores:
             scores[e] = EntityScore(e)
-        return scores[e]
+        by = per_language.setdefault(lang, {})
+        if e not in by:
+            by[e] = EntityScore(e)
+        return [scores[e], by[e]]
 
     for i, r in enumerate(records):
+        lang = r.get("lang") or "auto"
+        if r.get("hard_negative"):
+            found = {p[0] for p in preds[i] if only is None or p[0] in only}
+            if special is not None:
+                found |= {f"special:{c}" for c in special.scan_text(r["text"])}
+            kind = r.get("negative_kind") or "other"
+            slot = hard.by_kind.setdefault(kind, [0, 0])
+            hard.texts += 1
+            slot[0] += 1
+            if found:
+                hard.with_hit += 1
+                slot[1] += 1
+                for e in found:
+                    hard.by_entity[e] = hard.by_entity.get(e, 0) + 1
+                if keep_errors:
+                    errors.append({"id": r.get("id"), "kind": "hard_negative", "entity_type": ",".join(sorted(found)),
+                                   "value": r["text"]})
         gold = [(s["entity_type"], s["start"], s["end"]) for s in r.get("spans", [])]
         pred = preds[i]
         if only is not None:
@@ -183,22 +260,32 @@ def evaluate(
         mg = {g for g, _ in pairs}
         mp = {p for _, p in pairs}
         for gi, _ in pairs:
-            sc(gold[gi][0]).tp += 1
+            for s in sc(gold[gi][0], lang):
+                s.tp += 1
         for gi, g in enumerate(gold):
             if gi not in mg:
-                sc(g[0]).fn += 1
+                for s in sc(g[0], lang):
+                    s.fn += 1
                 if keep_errors:
                     errors.append(
                         {"id": r.get("id"), "kind": "fn", "entity_type": g[0], "value": r["text"][g[1] : g[2]]}
                     )
         for pi, p in enumerate(pred):
             if pi not in mp:
-                sc(p[0]).fp += 1
+                for s in sc(p[0], lang):
+                    s.fp += 1
                 if keep_errors:
                     errors.append(
                         {"id": r.get("id"), "kind": "fp", "entity_type": p[0], "value": r["text"][p[1] : p[2]]}
                     )
-    return EvalReport(per_entity=scores, match=match, n_records=len(records), errors=errors)
+    return EvalReport(
+        per_entity=scores,
+        match=match,
+        n_records=len(records),
+        errors=errors,
+        per_language=per_language,
+        hard_negatives=hard if hard.texts else None,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

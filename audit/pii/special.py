@@ -50,9 +50,12 @@ def load_lexicon(paths: Iterable[str | Path] = ()) -> dict[str, dict]:
     for path in [DEFAULT_LEXICON_PATH, *paths]:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         for cat, spec in data.items():
-            tgt = merged.setdefault(cat, {"legal": [], "column": {"en": [], "zh": []}, "text": {"en": [], "zh": []}})
+            tgt = merged.setdefault(
+                cat,
+                {"legal": [], "column": {"en": [], "zh": []}, "text": {"en": [], "zh": []}, "text_exclude": {"en": [], "zh": []}},
+            )
             tgt["legal"] += [x for x in (spec or {}).get("legal", []) if x not in tgt["legal"]]
-            for part in ("column", "text"):
+            for part in ("column", "text", "text_exclude"):
                 for lang in ("en", "zh"):
                     for term in ((spec or {}).get(part) or {}).get(lang) or []:
                         term = str(term)
@@ -76,6 +79,16 @@ def _en_regex(terms: Sequence[str]) -> re.Pattern | None:
     return re.compile(r"(?<![\w])(?:" + "|".join(alts) + r")(?![\w])", re.IGNORECASE)
 
 
+#: A term followed by one of these words names software or a design, not a person's trait
+#: ("the democrat theme", "a minor version").
+_SOFTWARE_AFTER = re.compile(
+    r"^\s+(?:theme|themes|plugin|plugins|template|templates|font|fonts|skin|skins|module|modules|package|"
+    r"packages|widget|widgets|version|versions|release|releases|update|updates|mode|layout|icon|icons|emoji|"
+    r"filter|preset|branch|tag|label|field|column|setting|settings)\b",
+    re.IGNORECASE,
+)
+
+
 class SpecialCategoryScanner:
     """Look up special-category terms in texts and column names."""
 
@@ -83,6 +96,8 @@ class SpecialCategoryScanner:
         self.lexicon = load_lexicon(extra_lexicons)
         self._text_en = {c: _en_regex(s["text"]["en"]) for c, s in self.lexicon.items()}
         self._text_zh = {c: tuple(sorted(set(s["text"]["zh"]), key=len, reverse=True)) for c, s in self.lexicon.items()}
+        self._excl_en = {c: _en_regex(s["text_exclude"]["en"]) for c, s in self.lexicon.items()}
+        self._excl_zh = {c: tuple(s["text_exclude"]["zh"]) for c, s in self.lexicon.items()}
         self._col_en = {c: [t.lower() for t in s["column"]["en"]] for c, s in self.lexicon.items()}
         self._col_zh = {c: tuple(s["column"]["zh"]) for c, s in self.lexicon.items()}
 
@@ -113,8 +128,27 @@ class SpecialCategoryScanner:
                         taken.append(m.span())
                         hits.append(SpecialHit(cat, m.start(), m.end(), term))
             if hits:
+                hits = self._drop_excluded(cat, text, hits)
+            if hits:
                 out[cat] = sorted(hits, key=lambda h: (h.start, h.end))
         return out
+
+    def _drop_excluded(self, cat: str, text: str, hits: list[SpecialHit]) -> list[SpecialHit]:
+        """Hits not inside an excluded phrase of the category and not naming software."""
+        spans: list[tuple[int, int]] = []
+        rx = self._excl_en[cat]
+        if rx is not None:
+            spans += [m.span() for m in rx.finditer(text)]
+        for term in self._excl_zh[cat]:
+            spans += [m.span() for m in re.finditer(re.escape(term), text)]
+        kept = []
+        for h in hits:
+            if any(s <= h.start and h.end <= e for s, e in spans):
+                continue
+            if not _HAS_CJK.match(h.term[:1] or " ") and _SOFTWARE_AFTER.match(text[h.end : h.end + 24]):
+                continue
+            kept.append(h)
+        return kept
 
     def scan_texts(self, texts: Iterable[str]) -> dict[str, int]:
         """Number of texts with at least one hit, per category."""

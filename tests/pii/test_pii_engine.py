@@ -126,7 +126,9 @@ def test_pattern_only_fallback_reports_limitation(pattern_scanner):
     assert "names" in text and "PERSON" in text and "LOCATION" in text
     assert pattern_scanner.model_info()["mode"] == "pattern-only"
     hits = pattern_scanner.scan_texts([TEXT_EN])
-    assert {h.entity_type for h in hits} == {"EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE"}
+    # names without a model: only from the surrounding words and the first-name list
+    assert {h.entity_type for h in hits} == {"EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "PERSON"}
+    assert [TEXT_EN[h.start : h.end] for h in hits if h.entity_type == "PERSON"] == ["John Smith"]
 
 
 def test_missing_model_auto_falls_back(monkeypatch):
